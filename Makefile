@@ -1,0 +1,114 @@
+# destctl - destination controls for outbound mail on Postfix and Sendmail.
+#
+#   make            build everything under build/
+#   make check      install missing Debian packages, build normally and with
+#                   AddressSanitizer+UBSan, run every test (prove)
+#   make demo       install missing packages, build, show destctl at work
+#   make bench      run the benchmarks in bench/
+#   make install    PREFIX=/usr/local DESTDIR= (staging when DESTDIR is set)
+#   make deps       install the Debian packages the project needs (idempotent)
+#   make clean
+
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc/destctl
+STATEDIR  ?= /var/lib/destctl
+DESTDIR   ?=
+
+BUILD     ?= build
+SAN_FLAGS ?=
+CC        ?= cc
+PKGS      := libconfig libidn2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lidn2)
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wno-format-nonliteral
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) \
+             -Ishared -It $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+SHARED_SRC := $(wildcard shared/*.c)
+CLI_SRC    := agent/destctl.c $(wildcard agent/cli_*.c)
+UNIT_SRC   := $(wildcard t/unit-*.c)
+
+SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TAP_OBJ    := $(BUILD)/obj/t/tap.o
+UNIT_BIN   := $(UNIT_SRC:t/%.c=$(BUILD)/%.t)
+PROGRAMS   := $(BUILD)/destctl
+LIBSHARED  := $(BUILD)/libdestctl.a
+
+# Debian packages: to build and test the C code, plus what the lab runs.
+DEB_BUILD  := gcc make libc6-dev pkg-config perl libconfig-dev libidn2-dev
+DEB_LAB    := $(shell cat t/lab/packages 2>/dev/null | sed 's/\#.*//')
+ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: all programs units check unit-check asan deps demo bench install clean
+
+all: programs units
+
+programs: $(PROGRAMS)
+units: $(UNIT_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBSHARED): $(SHARED_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/destctl: $(CLI_OBJ) $(LIBSHARED)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBSHARED) $(PKG_LIBS)
+
+$(BUILD)/%.t: $(BUILD)/obj/t/%.o $(TAP_OBJ) $(LIBSHARED)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBSHARED) $(PKG_LIBS)
+
+# The sanitizer build: the same tree, its own output directory.
+asan:
+	$(MAKE) BUILD=build/asan \
+	    SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    CFLAGS="-O1 -g" all
+
+# check: both builds, then every test. Unit tests run under both builds; the
+# integration tests (t/*.t) find the programs through DESTCTL_BUILDS.
+check: deps
+	$(MAKE) all
+	$(MAKE) asan
+	$(ASAN_ENV) DESTCTL_BUILDS="build build/asan" prove -v --timer \
+	    $(UNIT_SRC:t/%.c=build/%.t) \
+	    $(UNIT_SRC:t/%.c=build/asan/%.t) $(wildcard t/*.t)
+
+deps:
+	@sh t/deps.sh $(DEB_BUILD) $(DEB_LAB)
+
+demo: deps
+	$(MAKE) all
+	sh t/demo.sh
+
+bench: all
+	@set -e; for b in bench/*.sh; do [ -f "$$b" ] && sh "$$b"; done
+
+install: programs
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	for f in conf/destctl.conf conf/destinations.conf; do \
+	    t=$(DESTDIR)$(SYSCONFDIR)/$$(basename $$f); \
+	    if [ -e "$$t" ]; then echo "keeping existing $$t"; \
+	    else install -m 0644 $$f "$$t"; fi; \
+	done
+	if [ -z "$(DESTDIR)" ]; then \
+	    getent passwd destctl >/dev/null || \
+	        adduser --system --group --no-create-home --home $(STATEDIR) destctl; \
+	    install -d -o destctl -g destctl -m 0750 $(STATEDIR); \
+	else \
+	    install -d $(DESTDIR)$(STATEDIR); \
+	fi
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,317 @@
+/*
+ * NAME
+ *	destctl - manage destctl's destination profiles
+ * SYNOPSIS
+ *	destctl [-c FILE] COMMAND [ARGS] [--json]
+ *	destctl help [COMMAND]
+ * DESCRIPTION
+ *	destctl lists, shows, adds, changes and removes the per-domain
+ *	profiles (TLS level, DANE, MTA-STS, limits, route...) that destctld
+ *	applies to outbound mail, and checks the configuration. Every change is
+ *	validated before it is written; the destinations file is replaced
+ *	atomically and a running destctld is told to reload.
+ * EXIT STATUS
+ *	0 success; 1 what was asked about failed or does not exist; 2 usage
+ *	error or invalid configuration.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "domain.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef DESTCTL_VERSION
+#define DESTCTL_VERSION "0.1.0"
+#endif
+
+struct cli_command {
+    const char *name;
+    int     (*fn)(struct cli *);
+    const char *synopsis;
+    const char *help;
+};
+
+static const struct cli_command cli_commands[] = {
+    {"list", cli_list, "list [--json]",
+	"Print one row per destination and one for the default profile: domain,\n"
+	"rate limiting (concurrent connections, messages per connection,\n"
+	"recipients per minutes), TLS level, DANE, MTA-STS, bounce verification,\n"
+	"bounce profile, IP version preference and route. A value marked '*' is\n"
+	"stored but not enforced by any MTA in this version. --json prints the\n"
+	"effective settings of each profile as a JSON array.\n"},
+    {"detail", cli_detail, "detail [DOMAIN|default] [--json]",
+	"Print every setting of one destination (or of all, with no argument),\n"
+	"saying for each whether the destination sets it, inherits it from the\n"
+	"default profile, or has the built-in value, and whether it is enforced\n"
+	"yet. For a domain without an entry, says which profile its mail gets\n"
+	"and exits 1.\n"},
+    {"new", cli_new, "new DOMAIN [--KEY VALUE ...]",
+	"Add a destination: DOMAIN is example.com (that domain) or .example.com\n"
+	"(its subdomains, not itself). Unicode names are stored as A-labels.\n"
+	"Keys not given are inherited from the default profile. With no options\n"
+	"on a terminal, asks for each setting like a setup dialogue, offering\n"
+	"the current value; an empty answer keeps it. Exits 1 when DOMAIN\n"
+	"already has an entry.\n"},
+    {"edit", cli_edit, "edit DOMAIN --KEY VALUE ...",
+	"Change settings of an existing destination (exit 1 when it has no\n"
+	"entry). The value inherit removes the destination's own value so that\n"
+	"it follows the default profile again.\n"},
+    {"delete", cli_delete, "delete DOMAIN",
+	"Remove a destination; its mail then gets the profile that matches next\n"
+	"(a .parent entry, or the default). Exits 1 when there is no entry.\n"},
+    {"default", cli_default, "default --KEY VALUE ...",
+	"Change the default profile, which every domain without an entry gets\n"
+	"and from which entries inherit the keys they do not set.\n"},
+    {"clear", cli_clear, "clear [--yes]",
+	"Remove every destination (the default profile stays). Asks for\n"
+	"confirmation on a terminal; elsewhere needs --yes.\n"},
+    {"export", cli_export, "export FILE|-",
+	"Write the destinations (the default profile and every entry) in the\n"
+	"destinations file format to FILE, or to standard output for -.\n"},
+    {"import", cli_import, "import [--merge] FILE|-",
+	"Validate FILE (or standard input), then replace the default profile\n"
+	"and all destinations with its content. With --merge, add or replace\n"
+	"only the entries FILE has (and the default profile when FILE has one);\n"
+	"the others stay. export then import is an exact round trip.\n"},
+    {"check-config", cli_check_config, "check-config",
+	"Validate the whole configuration (destctl.conf and the destinations\n"
+	"file) and print every error and warning as FILE:LINE: message. Exits 2\n"
+	"when there are errors.\n"},
+};
+
+#define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
+
+/* cli_find - command by name */
+static const struct cli_command *cli_find(const char *name)
+{
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++)
+	if (strcmp(cli_commands[i].name, name) == 0)
+	    return &cli_commands[i];
+    return NULL;
+}
+
+/* cli_print_keys - the profile keys, for help */
+static void cli_print_keys(FILE *fp)
+{
+    for (int k = 0; k < PK_COUNT; k++)
+	fprintf(fp, "  --%-25s %s%s\n", profile_keys[k].option, profile_keys[k].doc,
+		profile_keys[k].enforced ? "" : " [not enforced yet]");
+}
+
+/* cli_help_command - one command's manual */
+static void cli_help_command(const struct cli_command *cmd, FILE *fp)
+{
+    fprintf(fp, "Usage: destctl [-c FILE] %s\n\n%s", cmd->synopsis, cmd->help);
+    if (cmd->fn == cli_new || cmd->fn == cli_edit || cmd->fn == cli_default) {
+	fprintf(fp, "\nKEYS (option names are the profile keys with '_' as '-'; "
+		"--KEY=VALUE works too):\n");
+	cli_print_keys(fp);
+	fprintf(fp, "Booleans take on or off; names and routes take none to clear "
+		"them;\nKEY inherit (entries only) follows the default profile.\n");
+    }
+}
+
+/* cli_help - the whole manual */
+static void cli_help(FILE *fp)
+{
+    fprintf(fp,
+	    "NAME\n"
+	    "  destctl - manage the destination profiles of destctld\n\n"
+	    "SYNOPSIS\n"
+	    "  destctl [-c FILE] COMMAND [ARGS] [--json]\n"
+	    "  destctl help [COMMAND]\n\n"
+	    "DESCRIPTION\n"
+	    "  Each destination domain gets a profile: TLS level, DANE, MTA-STS,\n"
+	    "  route, limits. destctld applies it to outbound mail for Postfix and\n"
+	    "  Sendmail. destctl edits the profiles: every change is validated\n"
+	    "  first, the destinations file is replaced atomically, and a running\n"
+	    "  destctld (agent.pid_file) is told to reload.\n\n"
+	    "  A destination is example.com (that domain) or .example.com (all its\n"
+	    "  subdomains, not itself). An exact entry beats a .parent entry, a\n"
+	    "  longer .parent beats a shorter one, and a domain without a match\n"
+	    "  gets the default profile.\n\n"
+	    "COMMANDS\n");
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++)
+	fprintf(fp, "  %s\n", cli_commands[i].synopsis);
+    fprintf(fp, "  help [COMMAND]\n\n"
+	    "  'destctl help COMMAND' explains one command.\n\n"
+	    "OPTIONS\n"
+	    "  -c FILE, --config FILE  the main configuration (default %s)\n"
+	    "  --json                  machine-readable output (list, detail)\n"
+	    "  -h, --help              this manual\n"
+	    "  -V, --version           the version\n\n"
+	    "PROFILE KEYS (destinations file key = option without '--', '-' as '_')\n",
+	    CFG_DEFAULT_FILE);
+    cli_print_keys(fp);
+    fprintf(fp, "\nTLS LEVELS\n"
+	    "  none                    never use TLS\n"
+	    "  preferred               TLS when offered, certificate not checked\n"
+	    "  required                TLS or no delivery, certificate not checked\n"
+	    "  preferred-verify        TLS when offered, certificate checked and logged\n"
+	    "  required-verify         TLS with a certificate for the domain, or no delivery\n"
+	    "  required-verify-hosted  like required-verify, the MX host name accepted\n\n"
+	    "CONFIGURATION KEYS (destctl.conf)\n");
+    cfg_print_keys(fp);
+    fprintf(fp, "\nEXIT STATUS\n"
+	    "  0 success; 1 the thing asked about failed or does not exist;\n"
+	    "  2 usage error or invalid configuration.\n\n"
+	    "FILES\n"
+	    "  %s, and the destinations_file it names.\n\n"
+	    "EXAMPLES\n"
+	    "  destctl new example.com --tls required-verify --dane opportunistic\n"
+	    "  destctl edit example.com --mta-sts on --recipient-limit 100/10\n"
+	    "  destctl detail example.com\n"
+	    "  destctl export - > backup.conf && destctl import backup.conf\n",
+	    CFG_DEFAULT_FILE);
+}
+
+/* cli_usage - print a usage error */
+int     cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "destctl: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmd)
+	fprintf(stderr, "\nTry 'destctl help %s'.\n", cmd);
+    else
+	fprintf(stderr, "\nTry 'destctl --help'.\n");
+    return CLI_USAGE;
+}
+
+/* cli_load - load, or print why not */
+struct cfg *cli_load(const struct cli *cli)
+{
+    struct diag d;
+    struct cfg *c;
+
+    diag_init(&d);
+    if ((c = cfg_load(cli->config, &d)) == NULL) {
+	for (size_t i = 0; i < d.n; i++)
+	    if (d.v[i].level == DIAG_ERROR)
+		fprintf(stderr, "%s\n", d.v[i].text);
+	fprintf(stderr, "destctl: invalid configuration; see 'destctl -c %s "
+		"check-config'\n", cli->config);
+    }
+    diag_release(&d);
+    return c;
+}
+
+/* cli_entry_name - normalise a DOMAIN argument */
+int     cli_entry_name(const char *arg, char *out, size_t outsz)
+{
+    char    why[256];
+    bool    parent = arg[0] == '.';
+
+    if (outsz < DOMAIN_MAX + 2)
+	msg_panic("cli_entry_name: buffer too small");
+    out[0] = '.';
+    if (domain_normalize(arg + parent, out + parent, why, sizeof(why)) < 0) {
+	fprintf(stderr, "destctl: invalid domain \"%s\": %s\n", arg, why);
+	return -1;
+    }
+    return 0;
+}
+
+/* cli_parse - split global options, command options and arguments */
+static int cli_parse(struct cli *cli, int argc, char **argv,
+		             const struct cli_command **cmd, bool *help)
+{
+    int     i = 1;
+
+    cli->config = CFG_DEFAULT_FILE;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+	if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+	    if (++i == argc)
+		return cli_usage(NULL, "%s needs a FILE", argv[i - 1]);
+	    cli->config = argv[i];
+	} else if (strncmp(argv[i], "--config=", 9) == 0) {
+	    cli->config = argv[i] + 9;
+	} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+	    *help = true;
+	} else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+	    printf("destctl %s\n", DESTCTL_VERSION);
+	    exit(CLI_OK);
+	} else if (strcmp(argv[i], "--json") == 0) {
+	    cli->json = true;
+	} else {
+	    return cli_usage(NULL, "unknown option \"%s\"", argv[i]);
+	}
+    }
+    if (i == argc) {
+	if (*help)
+	    return CLI_OK;
+	return cli_usage(NULL, "no command given");
+    }
+    if (strcmp(argv[i], "help") == 0) {
+	*help = true;
+	if (i + 1 < argc && (*cmd = cli_find(argv[i + 1])) == NULL)
+	    return cli_usage(NULL, "no command \"%s\"", argv[i + 1]);
+	return CLI_OK;
+    }
+    if ((*cmd = cli_find(argv[i])) == NULL)
+	return cli_usage(NULL, "no command \"%s\"", argv[i]);
+    cli->argv = xcalloc((size_t) argc, sizeof(char *));
+    cli->opts = xcalloc((size_t) argc * 2, sizeof(char *));
+    for (i++; i < argc; i++) {
+	char   *a = argv[i];
+
+	if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+	    *help = true;
+	} else if (strcmp(a, "--json") == 0) {
+	    cli->json = true;
+	} else if (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0) {
+	    cli->yes = true;
+	} else if (strcmp(a, "--merge") == 0) {
+	    cli->merge = true;
+	} else if (strncmp(a, "--", 2) == 0 && a[2]) {
+	    char   *eq = strchr(a, '=');
+
+	    if (eq) {
+		*eq = '\0';
+		cli->opts[cli->nopts++] = a + 2;
+		cli->opts[cli->nopts++] = eq + 1;
+	    } else if (i + 1 < argc) {
+		cli->opts[cli->nopts++] = a + 2;
+		cli->opts[cli->nopts++] = argv[++i];
+	    } else {
+		return cli_usage((*cmd)->name, "option %s needs a value", a);
+	    }
+	} else if (strcmp(a, "-") != 0 && a[0] == '-' && a[1] != '\0') {
+	    return cli_usage((*cmd)->name, "unknown option \"%s\"", a);
+	} else {
+	    cli->argv[cli->argc++] = a;
+	}
+    }
+    return CLI_OK;
+}
+
+/* main - parse, dispatch */
+int     main(int argc, char **argv)
+{
+    struct cli cli;
+    const struct cli_command *cmd = NULL;
+    bool    help = false;
+    int     rc;
+
+    memset(&cli, 0, sizeof(cli));
+    log_init("destctl", true);
+    rc = cli_parse(&cli, argc, argv, &cmd, &help);
+    if (rc == CLI_OK && help) {
+	if (cmd)
+	    cli_help_command(cmd, stdout);
+	else
+	    cli_help(stdout);
+    } else if (rc == CLI_OK) {
+	rc = cmd->fn(&cli);
+    }
+    free(cli.argv);
+    free(cli.opts);
+    return rc;
+}

@@ -1,0 +1,134 @@
+/*
+ * buf - bounded, growable text buffers; see buf.h for the contract.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "util.h"
+
+/* buf_alloc - new empty buffer */
+struct buf *buf_alloc(size_t init, size_t max)
+{
+    struct buf *b = xcalloc(1, sizeof(*b));
+
+    if (init > max)
+	init = max;
+    b->cap = init + 1;
+    b->data = xmalloc(b->cap);
+    b->data[0] = '\0';
+    b->max = max;
+    return b;
+}
+
+/* buf_free - release a buffer */
+struct buf *buf_free(struct buf *b)
+{
+    if (b) {
+	free(b->data);
+	free(b);
+    }
+    return NULL;
+}
+
+/* buf_reset - empty and clear the overflow flag */
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    b->data[0] = '\0';
+    b->overflow = false;
+}
+
+/* buf_reserve - make room for n more bytes plus NUL; false if over max */
+static bool buf_reserve(struct buf *b, size_t n)
+{
+    size_t  want;
+
+    if (n > b->max - b->len) {
+	b->overflow = true;
+	return false;
+    }
+    want = b->len + n + 1;
+    if (want > b->cap) {
+	size_t  cap = b->cap * 2;
+
+	if (cap < want)
+	    cap = want;
+	if (cap > b->max + 1)
+	    cap = b->max + 1;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+    }
+    return true;
+}
+
+/* buf_append - append bytes */
+void buf_append(struct buf *b, const void *p, size_t n)
+{
+    if (!buf_reserve(b, n))
+	return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+/* buf_puts - append a string */
+void buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+/* buf_putc - append a byte */
+void buf_putc(struct buf *b, int c)
+{
+    char    ch = (char) c;
+
+    buf_append(b, &ch, 1);
+}
+
+/* buf_vprintf - append formatted text */
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    int     n;
+
+    va_copy(ap2, ap);
+    n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+	msg_panic("buf_vprintf: bad format \"%s\"", fmt);
+    if (!buf_reserve(b, (size_t) n))
+	return;
+    vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+    b->len += (size_t) n;
+}
+
+/* buf_printf - append formatted text */
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+/* buf_consume - drop leading bytes */
+void buf_consume(struct buf *b, size_t n)
+{
+    if (n > b->len)
+	msg_panic("buf_consume: %zu > %zu", n, b->len);
+    memmove(b->data, b->data + n, b->len - n + 1);
+    b->len -= n;
+}
+
+/* buf_steal - take the text, free the buffer */
+char   *buf_steal(struct buf *b)
+{
+    char   *s = b->data;
+
+    free(b);
+    return s;
+}

@@ -1,0 +1,785 @@
+/*
+ * cfg - destctl.conf: the key table and the loader; see cfg.h.
+ *
+ * The destinations file is read by cfg_dest.c; this file owns the main
+ * configuration, its defaults and checks, and the snapshot's lifetime.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "cfg.h"
+#include "cfg_impl.h"
+#include "log.h"
+#include "util.h"
+
+/* Value checks for string keys and list elements: 0 ok, -1 with why. */
+typedef int (*cfg_check_fn)(const char *value, char *why, size_t whysz);
+
+static int cfg_check_endpoint(const char *, char *, size_t);
+static int cfg_check_milter_socket(const char *, char *, size_t);
+static int cfg_check_cidr(const char *, char *, size_t);
+static int cfg_check_address(const char *, char *, size_t);
+static int cfg_check_facility(const char *, char *, size_t);
+static int cfg_check_proxy(const char *, char *, size_t);
+static int cfg_check_nonempty(const char *, char *, size_t);
+
+enum cfg_type {
+    CT_STRING,
+    CT_PATH,				/* a string resolved against the file's directory */
+    CT_INT,
+    CT_CHOICE,				/* a string from a fixed list */
+    CT_LIST,				/* a list (array) of strings */
+};
+
+struct cfg_key {
+    const char *path;			/* "group.key" or "key" */
+    enum cfg_type type;
+    size_t  offset;			/* of the field in struct cfg */
+    const char *def;			/* default, as text ("10", "a,b" for lists) */
+    long    min, max;			/* CT_INT */
+    const char *const *choices;		/* CT_CHOICE, NULL-terminated */
+    cfg_check_fn check;			/* CT_STRING and CT_LIST elements */
+    const char *doc;
+};
+
+static const char *const cfg_log_levels[] = {"info", "debug", NULL};
+static const char *const cfg_agent_errors[] = {"tempfail", "accept", NULL};
+static const char *const cfg_untagged[] = {"accept", "reject", NULL};
+
+#define F(field) offsetof(struct cfg, field)
+
+static const struct cfg_key cfg_keys[] = {
+    {"agent.listen", CT_LIST, F(agent_listen),
+	"inet:127.0.0.1:10027,unix:/run/destctl/destctld.sock", 0, 0, NULL,
+	cfg_check_endpoint, "socketmap endpoints: inet:HOST:PORT or unix:PATH"},
+    {"agent.control_socket", CT_PATH, F(agent_control_socket),
+	"/run/destctl/control.sock", 0, 0, NULL, NULL,
+    "root-only control socket (status, flush, reload)"},
+    {"agent.pid_file", CT_PATH, F(agent_pid_file), "/run/destctl/destctld.pid",
+	0, 0, NULL, NULL, "the agent's pid file; destctl signals it after a change"},
+    {"agent.user", CT_STRING, F(agent_user), "destctl", 0, 0, NULL,
+	cfg_check_nonempty, "user the agent runs as after binding its sockets"},
+    {"agent.cache_file", CT_PATH, F(agent_cache_file), "/var/lib/destctl/cache.db",
+	0, 0, NULL, NULL, "durable MTA-STS policy cache (SQLite)"},
+    {"agent.lookup_timeout", CT_INT, F(agent_lookup_timeout), "10", 1, 300, NULL,
+	NULL, "seconds a socketmap request may wait before TEMP"},
+    {"agent.log_facility", CT_STRING, F(agent_log_facility), "mail", 0, 0, NULL,
+	cfg_check_facility, "syslog facility"},
+    {"agent.log_level", CT_CHOICE, F(agent_log_level), "info", 0, 0,
+	cfg_log_levels, NULL, "info or debug"},
+    {"resolver.trust_anchor_file", CT_PATH, F(resolver_trust_anchor_file),
+	"/usr/share/dns/root.key", 0, 0, NULL, NULL, "DNSSEC trust anchor"},
+    {"resolver.root_hints", CT_PATH, F(resolver_root_hints), "", 0, 0, NULL, NULL,
+    "root hints file (empty: libunbound's built-in)"},
+    {"resolver.forward", CT_LIST, F(resolver_forward), "", 0, 0, NULL,
+	cfg_check_address, "resolvers to forward to; validation stays local"},
+    {"resolver.unbound_conf", CT_PATH, F(resolver_unbound_conf), "", 0, 0, NULL,
+	NULL, "unbound.conf-style file given to libunbound as is"},
+    {"mta_sts.ca_file", CT_PATH, F(mta_sts_ca_file),
+	"/etc/ssl/certs/ca-certificates.crt", 0, 0, NULL, NULL,
+    "CA bundle trusted for MTA-STS policy hosts"},
+    {"mta_sts.proxy", CT_STRING, F(mta_sts_proxy), "", 0, 0, NULL, cfg_check_proxy,
+    "HTTP proxy for policy fetches, http://host:port (empty: none)"},
+    {"mta_sts.fetch_timeout", CT_INT, F(mta_sts_fetch_timeout), "10", 1, 300, NULL,
+	NULL, "seconds a policy fetch may take"},
+    {"milter.listen", CT_STRING, F(milter_listen), "inet:10028@127.0.0.1", 0, 0,
+	NULL, cfg_check_milter_socket, "libmilter socket: inet:PORT@HOST, unix:PATH"},
+    {"milter.agent", CT_STRING, F(milter_agent), "unix:/run/destctl/destctld.sock",
+	0, 0, NULL, cfg_check_endpoint, "the agent's socketmap endpoint"},
+    {"milter.internal_networks", CT_LIST, F(milter_internal_networks),
+	"127.0.0.0/8,::1/128", 0, 0, NULL, cfg_check_cidr,
+    "clients whose mail is outbound (CIDR)"},
+    {"milter.outbound_daemons", CT_LIST, F(milter_outbound_daemons), "", 0, 0, NULL,
+	cfg_check_nonempty, "Postfix {daemon_name} values whose mail is outbound"},
+    {"milter.on_agent_error", CT_CHOICE, F(milter_on_agent_error), "tempfail", 0, 0,
+	cfg_agent_errors, NULL, "when the agent cannot answer: tempfail or accept"},
+    {"bounce_verification.key_file", CT_PATH, F(bv_key_file),
+	"/etc/destctl/batv.keys", 0, 0, NULL, NULL,
+    "BATV keys, lines \"<keynum 0-9> <secret>\" (root only)"},
+    {"bounce_verification.valid_days", CT_INT, F(bv_valid_days), "7", 1, 30, NULL,
+	NULL, "days a bounce verification tag stays valid"},
+    {"bounce_verification.untagged", CT_CHOICE, F(bv_untagged), "accept", 0, 0,
+	cfg_untagged, NULL, "untagged bounces: accept (with a header) or reject"},
+    {"destinations_file", CT_PATH, F(destinations_file), "destinations.conf", 0, 0,
+	NULL, NULL, "the per-domain profiles, rewritten by destctl"},
+};
+
+#define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+/* Lists of groups, checked by their own code below. */
+#define CFG_CERTIFICATES "certificates"
+#define CFG_BOUNCE_PROFILES "bounce_profiles"
+#define CFG_MAX_QUEUE_LIFETIME 8640000	/* 100 days, Postfix's own ceiling */
+
+/* cfg_type_phrase - a libconfig type for people */
+const char *cfg_type_phrase(int config_type)
+{
+    switch (config_type) {
+    case CONFIG_TYPE_GROUP:
+	return "a group";
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+	return "an integer";
+    case CONFIG_TYPE_FLOAT:
+	return "a number with a fraction";
+    case CONFIG_TYPE_STRING:
+	return "a string";
+    case CONFIG_TYPE_BOOL:
+	return "a boolean";
+    case CONFIG_TYPE_ARRAY:
+	return "an array";
+    case CONFIG_TYPE_LIST:
+	return "a list";
+    default:
+	return "an unknown type";
+    }
+}
+
+/* cfg_field - the address of a key's field */
+static void *cfg_field(struct cfg *c, const struct cfg_key *k)
+{
+    return (char *) c + k->offset;
+}
+
+/* cfg_strlist_free - free a list's strings */
+static void cfg_strlist_free(struct strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+	free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* cfg_strlist_add - append a copy */
+static void cfg_strlist_add(struct strlist *l, const char *s)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+    l->v[l->n++] = xstrdup(s);
+}
+
+/* cfg_set_defaults - every key to its default */
+static void cfg_set_defaults(struct cfg *c)
+{
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+	const struct cfg_key *k = &cfg_keys[i];
+	void   *f = cfg_field(c, k);
+
+	switch (k->type) {
+	case CT_INT:
+	    *(int *) f = atoi(k->def);
+	    break;
+	case CT_LIST:{
+		char   *copy = xstrdup(k->def), *save = NULL;
+
+		for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save))
+		    cfg_strlist_add((struct strlist *) f, e);
+		free(copy);
+		break;
+	    }
+	case CT_PATH:
+	    *(char **) f = path_resolve(c->file, k->def);
+	    break;
+	default:
+	    *(char **) f = xstrdup(k->def);
+	    break;
+	}
+    }
+}
+
+/* cfg_where - file and line of a setting */
+const char *cfg_where(const config_setting_t *s, const char *fallback, int *line)
+{
+    const char *file = config_setting_source_file(s);
+
+    *line = config_setting_source_line(s);
+    return file ? file : fallback;
+}
+
+/* cfg_key_find - row for a dotted path */
+static const struct cfg_key *cfg_key_find(const char *path)
+{
+    for (size_t i = 0; i < CFG_NKEYS; i++)
+	if (strcmp(cfg_keys[i].path, path) == 0)
+	    return &cfg_keys[i];
+    return NULL;
+}
+
+/* cfg_group_known - is name the group part of some key */
+static bool cfg_group_known(const char *name)
+{
+    size_t  len = strlen(name);
+
+    for (size_t i = 0; i < CFG_NKEYS; i++)
+	if (strncmp(cfg_keys[i].path, name, len) == 0 && cfg_keys[i].path[len] == '.')
+	    return true;
+    return false;
+}
+
+/* cfg_choices_text - "a, b" */
+static void cfg_choices_text(const char *const *choices, struct buf *out)
+{
+    for (size_t i = 0; choices[i]; i++)
+	buf_printf(out, "%s%s", i ? ", " : "", choices[i]);
+}
+
+/* cfg_set_string - check and store one string value */
+static void cfg_set_string(struct cfg *c, const struct cfg_key *k,
+			           const config_setting_t *s, const char *file,
+			           int line, struct diag *d)
+{
+    const char *v = config_setting_get_string(s);
+    char    why[256];
+    char  **f = cfg_field(c, k);
+
+    if (k->type == CT_CHOICE) {
+	size_t  i;
+
+	for (i = 0; k->choices[i] && strcmp(k->choices[i], v) != 0; i++)
+	     /* void */ ;
+	if (k->choices[i] == NULL) {
+	    struct buf *b = buf_alloc(64, 512);
+
+	    cfg_choices_text(k->choices, b);
+	    diag_add(d, DIAG_ERROR, file, line, "%s: invalid value \"%s\": expected "
+		     "one of %s", k->path, v, b->data);
+	    buf_free(b);
+	    return;
+	}
+    }
+    if (k->check && k->check(v, why, sizeof(why)) < 0) {
+	diag_add(d, DIAG_ERROR, file, line, "%s: %s", k->path, why);
+	return;
+    }
+    free(*f);
+    *f = k->type == CT_PATH ? path_resolve(file, v) : xstrdup(v);
+}
+
+/* cfg_set_value - store one setting according to its row */
+static void cfg_set_value(struct cfg *c, const struct cfg_key *k,
+			          const config_setting_t *s, const char *fallback,
+			          struct diag *d)
+{
+    int     line;
+    const char *file = cfg_where(s, fallback, &line);
+    int     type = config_setting_type(s);
+    char    why[256];
+
+    switch (k->type) {
+    case CT_INT:{
+	    long long v;
+
+	    if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		diag_add(d, DIAG_ERROR, file, line, "%s: expected an integer from "
+			 "%ld to %ld, got %s", k->path, k->min, k->max,
+			 cfg_type_phrase(type));
+		return;
+	    }
+	    v = config_setting_get_int64(s);
+	    if (v < k->min || v > k->max) {
+		diag_add(d, DIAG_ERROR, file, line, "%s: %lld is out of range: "
+			 "expected %ld to %ld", k->path, v, k->min, k->max);
+		return;
+	    }
+	    *(int *) cfg_field(c, k) = (int) v;
+	    return;
+	}
+    case CT_LIST:{
+	    struct strlist *l = cfg_field(c, k);
+	    int     n;
+
+	    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+		diag_add(d, DIAG_ERROR, file, line, "%s: expected a list of strings "
+			 "[ \"...\", ... ], got %s", k->path, cfg_type_phrase(type));
+		return;
+	    }
+	    cfg_strlist_free(l);
+	    n = config_setting_length(s);
+	    for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+		const char *v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+		    diag_add(d, DIAG_ERROR, file, line, "%s: element %d: expected a "
+			     "string, got %s", k->path, i + 1,
+			     cfg_type_phrase(config_setting_type(e)));
+		    continue;
+		}
+		v = config_setting_get_string(e);
+		if (k->check && k->check(v, why, sizeof(why)) < 0) {
+		    diag_add(d, DIAG_ERROR, file, line, "%s: %s", k->path, why);
+		    continue;
+		}
+		cfg_strlist_add(l, v);
+	    }
+	    return;
+	}
+    default:
+	if (type != CONFIG_TYPE_STRING) {
+	    diag_add(d, DIAG_ERROR, file, line, "%s: expected a string, got %s",
+		     k->path, cfg_type_phrase(type));
+	    return;
+	}
+	cfg_set_string(c, k, s, file, line, d);
+	return;
+    }
+}
+
+/* cfg_member_string - a required/optional string member of a list entry */
+static const char *cfg_member_string(const config_setting_t *g, const char *name,
+				             const char *what, const char *file,
+				             struct diag *d)
+{
+    const config_setting_t *s = config_setting_get_member(g, name);
+
+    if (s == NULL) {
+	cfg_diag(d, DIAG_ERROR, g, file,
+		 "%s: entry without %s", what, name);
+	return NULL;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+	cfg_diag(d, DIAG_ERROR, s, file,
+		 "%s: %s: expected a string, got %s", what, name,
+		 cfg_type_phrase(config_setting_type(s)));
+	return NULL;
+    }
+    return config_setting_get_string(s);
+}
+
+/* cfg_check_members - report members of an entry not in names */
+static void cfg_check_members(const config_setting_t *g, const char *const *names,
+			              const char *what, const char *file, struct diag *d)
+{
+    int     n = config_setting_length(g);
+
+    for (int i = 0; i < n; i++) {
+	const config_setting_t *m = config_setting_get_elem(g, (unsigned) i);
+	const char *name = config_setting_name(m);
+	size_t  j;
+
+	for (j = 0; names[j] && strcmp(names[j], name) != 0; j++)
+	     /* void */ ;
+	if (names[j] == NULL) {
+	    struct buf *b = buf_alloc(64, 512);
+
+	    cfg_choices_text(names, b);
+	    cfg_diag(d, DIAG_ERROR, m, file,
+		     "%s: unknown key \"%s\": expected %s", what, name, b->data);
+	    buf_free(b);
+	}
+    }
+}
+
+/* cfg_name_ok - a name others can refer to */
+static bool cfg_name_ok(const char *what, const char *name, const config_setting_t *g,
+			        const char *file, struct diag *d)
+{
+
+    if (name[0] == '\0' || strcmp(name, "none") == 0) {
+	cfg_diag(d, DIAG_ERROR, g, file,
+		 "%s: invalid name \"%s\" (empty and \"none\" are reserved)",
+		 what, name);
+	return false;
+    }
+    return true;
+}
+
+/* cfg_load_entries - the certificates and bounce_profiles lists */
+static void cfg_load_entries(struct cfg *c, const config_setting_t *s,
+			             const char *file, struct diag *d)
+{
+    static const char *const cert_keys[] = {"name", "chain_file", NULL};
+    static const char *const bp_keys[] = {"name", "max_queue_lifetime", NULL};
+    const char *what = config_setting_name(s);
+    bool    certs = strcmp(what, CFG_CERTIFICATES) == 0;
+    int     type = config_setting_type(s), n, line;
+
+    if (type != CONFIG_TYPE_LIST) {
+	cfg_diag(d, DIAG_ERROR, s, file,
+		 "%s: expected a list of groups ( { ... }, ... ), got %s",
+		 what, cfg_type_phrase(type));
+	return;
+    }
+    n = config_setting_length(s);
+    for (int i = 0; i < n; i++) {
+	const config_setting_t *g = config_setting_get_elem(s, (unsigned) i);
+	const char *name, *path;
+	char   *resolved;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+	    cfg_diag(d, DIAG_ERROR, g, file,
+		     "%s: element %d: expected a group { ... }, got %s", what,
+		     i + 1, cfg_type_phrase(config_setting_type(g)));
+	    continue;
+	}
+	cfg_check_members(g, certs ? cert_keys : bp_keys, what, file, d);
+	if ((name = cfg_member_string(g, "name", what, file, d)) == NULL
+	    || !cfg_name_ok(what, name, g, file, d))
+	    continue;
+	for (size_t j = 0; j < (certs ? c->ncertificates : c->nbounce_profiles); j++) {
+	    const char *other = certs ? c->certificates[j].name
+	    : c->bounce_profiles[j].name;
+
+	    if (strcmp(other, name) == 0) {
+		cfg_diag(d, DIAG_ERROR, g, file,
+			 "%s: duplicate name \"%s\"", what, name);
+		name = NULL;
+		break;
+	    }
+	}
+	if (name == NULL)
+	    continue;
+	if (certs) {
+	    if ((path = cfg_member_string(g, "chain_file", what, file, d)) == NULL)
+		continue;
+	    resolved = path_resolve(cfg_where(g, file, &line), path);
+	    if (access(resolved, R_OK) < 0) {
+		const config_setting_t *m = config_setting_get_member(g, "chain_file");
+
+		cfg_diag(d, DIAG_ERROR, m, file,
+			 "%s: certificate \"%s\": chain_file \"%s\" cannot be read: %s",
+			 what, name, resolved, strerror(errno));
+		free(resolved);
+		continue;
+	    }
+	    c->certificates = xrealloc(c->certificates,
+			     (c->ncertificates + 1) * sizeof(*c->certificates));
+	    c->certificates[c->ncertificates].name = xstrdup(name);
+	    c->certificates[c->ncertificates++].chain_file = resolved;
+	} else {
+	    const config_setting_t *m = config_setting_get_member(g, "max_queue_lifetime");
+	    long long v = 0;
+
+	    if (m == NULL) {
+		cfg_diag(d, DIAG_ERROR, g, file,
+			 "%s: \"%s\": entry without max_queue_lifetime", what, name);
+		continue;
+	    }
+	    if (config_setting_type(m) != CONFIG_TYPE_INT
+		&& config_setting_type(m) != CONFIG_TYPE_INT64) {
+		cfg_diag(d, DIAG_ERROR, m, file,
+			 "%s: max_queue_lifetime: expected an integer (seconds), got %s",
+			 what, cfg_type_phrase(config_setting_type(m)));
+		continue;
+	    }
+	    v = config_setting_get_int64(m);
+	    if (v < 60 || v > CFG_MAX_QUEUE_LIFETIME) {
+		cfg_diag(d, DIAG_ERROR, m, file,
+			 "%s: max_queue_lifetime: %lld is out of range: expected 60 "
+			 "to %d seconds", what, v, CFG_MAX_QUEUE_LIFETIME);
+		continue;
+	    }
+	    c->bounce_profiles = xrealloc(c->bounce_profiles,
+			 (c->nbounce_profiles + 1) * sizeof(*c->bounce_profiles));
+	    c->bounce_profiles[c->nbounce_profiles].name = xstrdup(name);
+	    c->bounce_profiles[c->nbounce_profiles++].max_queue_lifetime = (int) v;
+	}
+    }
+}
+
+/* cfg_load_main - walk the main file's settings */
+static void cfg_load_main(struct cfg *c, config_t *lc, struct diag *d)
+{
+    const config_setting_t *root = config_root_setting(lc);
+    int     n = config_setting_length(root);
+    char    path[256];
+
+    for (int i = 0; i < n; i++) {
+	const config_setting_t *s = config_setting_get_elem(root, (unsigned) i);
+	const char *name = config_setting_name(s);
+	const struct cfg_key *k;
+
+	if (strcmp(name, CFG_CERTIFICATES) == 0 || strcmp(name, CFG_BOUNCE_PROFILES) == 0) {
+	    cfg_load_entries(c, s, c->file, d);
+	} else if ((k = cfg_key_find(name)) != NULL) {
+	    cfg_set_value(c, k, s, c->file, d);
+	} else if (cfg_group_known(name)) {
+	    int     m;
+
+	    if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		cfg_diag(d, DIAG_ERROR, s, c->file,
+			 "%s: expected a group { ... }, got %s", name,
+			 cfg_type_phrase(config_setting_type(s)));
+		continue;
+	    }
+	    m = config_setting_length(s);
+	    for (int j = 0; j < m; j++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned) j);
+
+		snprintf(path, sizeof(path), "%s.%s", name, config_setting_name(e));
+		if ((k = cfg_key_find(path)) != NULL)
+		    cfg_set_value(c, k, e, c->file, d);
+		else
+		    cfg_diag(d, DIAG_ERROR, e, c->file,
+			     "unknown key \"%s\"", path);
+	    }
+	} else {
+	    cfg_diag(d, DIAG_ERROR, s, c->file,
+		     "unknown key \"%s\"", name);
+	}
+    }
+}
+
+/* cfg_read - parse a libconfig file; NULL with an error in d */
+config_t *cfg_read(const char *path, struct diag *d)
+{
+    config_t *lc = xmalloc(sizeof(*lc));
+
+    config_init(lc);
+    if (strcmp(path, "-") != 0) {		/* @include is relative to the file */
+	char   *dir = path_resolve(path, ".");
+
+	config_set_include_dir(lc, dir);
+	free(dir);
+    }
+    if (strcmp(path, "-") == 0) {
+	if (config_read(lc, stdin) == CONFIG_TRUE)
+	    return lc;
+	path = "stdin";
+    } else if (config_read_file(lc, path) == CONFIG_TRUE) {
+	return lc;
+    }
+    if (config_error_type(lc) == CONFIG_ERR_FILE_IO) {
+	diag_add(d, DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
+    } else {
+	const char *efile = config_error_file(lc);
+
+	diag_add(d, DIAG_ERROR, efile ? efile : path, config_error_line(lc),
+		 "%s", config_error_text(lc));
+    }
+    config_destroy(lc);
+    free(lc);
+    return NULL;
+}
+
+/* cfg_diag - an entry at a setting */
+void    cfg_diag(struct diag *d, enum diag_level level, const config_setting_t *s,
+		         const char *fallback, const char *fmt, ...)
+{
+    int     line;
+    const char *file = cfg_where(s, fallback, &line);
+    va_list ap;
+
+    va_start(ap, fmt);
+    diag_vadd(d, level, file, line, fmt, ap);
+    va_end(ap);
+}
+
+/* cfg_release - destroy a parsed file */
+void    cfg_release(config_t *lc)
+{
+    if (lc) {
+	config_destroy(lc);
+	free(lc);
+    }
+}
+
+/* cfg_load - main file, then destinations */
+struct cfg *cfg_load(const char *path, struct diag *d)
+{
+    struct cfg *c = xcalloc(1, sizeof(*c));
+    int     errors = d->nerrors;
+    config_t *lc;
+
+    c->file = xstrdup(path);
+    cfg_set_defaults(c);
+    if ((lc = cfg_read(path, d)) == NULL)
+	return cfg_free(c);
+    cfg_load_main(c, lc, d);
+    cfg_release(lc);
+    if (d->nerrors > errors)
+	return cfg_free(c);
+    if (access(c->destinations_file, F_OK) < 0 && errno == ENOENT) {
+	c->destinations_missing = true;
+	c->profiles = profile_table_new();
+	diag_add(d, DIAG_WARNING, c->destinations_file, 0, "destinations file does "
+		 "not exist: every domain gets the built-in default profile");
+    } else if ((c->profiles = cfg_load_destinations(c, c->destinations_file, d)) == NULL) {
+	return cfg_free(c);
+    }
+    return c;
+}
+
+/* cfg_free - free a snapshot */
+struct cfg *cfg_free(struct cfg *c)
+{
+    if (c == NULL)
+	return NULL;
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+	void   *f = cfg_field(c, &cfg_keys[i]);
+
+	if (cfg_keys[i].type == CT_LIST)
+	    cfg_strlist_free(f);
+	else if (cfg_keys[i].type != CT_INT)
+	    free(*(char **) f);
+    }
+    for (size_t i = 0; i < c->ncertificates; i++) {
+	free(c->certificates[i].name);
+	free(c->certificates[i].chain_file);
+    }
+    free(c->certificates);
+    for (size_t i = 0; i < c->nbounce_profiles; i++)
+	free(c->bounce_profiles[i].name);
+    free(c->bounce_profiles);
+    profile_table_free(c->profiles);
+    free(c->file);
+    free(c);
+    return NULL;
+}
+
+/* cfg_print_keys - the key table for people */
+void    cfg_print_keys(FILE *fp)
+{
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+	const struct cfg_key *k = &cfg_keys[i];
+
+	fprintf(fp, "  %-30s %s (default: %s%s%s)\n", k->path, k->doc,
+		k->type == CT_INT ? "" : "\"", k->def,
+		k->type == CT_INT ? "" : "\"");
+    }
+}
+
+/* cfg_check_nonempty - any non-empty string */
+static int cfg_check_nonempty(const char *v, char *why, size_t whysz)
+{
+    if (*v == '\0') {
+	snprintf(why, whysz, "empty value");
+	return -1;
+    }
+    return 0;
+}
+
+/* cfg_check_port - 1..65535 */
+static bool cfg_port_ok(const char *p)
+{
+    char   *end;
+    long    v;
+
+    if (*p < '0' || *p > '9')
+	return false;
+    v = strtol(p, &end, 10);
+    return *end == '\0' && v >= 1 && v <= 65535;
+}
+
+/* cfg_check_endpoint - inet:HOST:PORT or unix:PATH */
+static int cfg_check_endpoint(const char *v, char *why, size_t whysz)
+{
+    const char *colon;
+
+    if (strncmp(v, "unix:", 5) == 0 && v[5] != '\0')
+	return 0;
+    if (strncmp(v, "inet:", 5) == 0 && (colon = strrchr(v + 5, ':')) != NULL
+	&& colon > v + 5 && cfg_port_ok(colon + 1))
+	return 0;
+    snprintf(why, whysz, "invalid endpoint \"%s\": expected inet:HOST:PORT or "
+	     "unix:PATH", v);
+    return -1;
+}
+
+/* cfg_check_milter_socket - libmilter's socket syntax */
+static int cfg_check_milter_socket(const char *v, char *why, size_t whysz)
+{
+    const char *at;
+
+    if ((strncmp(v, "unix:", 5) == 0 && v[5]) || (strncmp(v, "local:", 6) == 0 && v[6]))
+	return 0;
+    if ((strncmp(v, "inet:", 5) == 0 || strncmp(v, "inet6:", 6) == 0)) {
+	const char *port = strchr(v, ':') + 1;
+	char    buf[8];
+
+	at = strchr(port, '@');
+	if (at == NULL && cfg_port_ok(port))
+	    return 0;
+	if (at && (size_t) (at - port) < sizeof(buf) && at[1]) {
+	    memcpy(buf, port, (size_t) (at - port));
+	    buf[at - port] = '\0';
+	    if (cfg_port_ok(buf))
+		return 0;
+	}
+    }
+    snprintf(why, whysz, "invalid milter socket \"%s\": expected inet:PORT@HOST, "
+	     "inet6:PORT@HOST or unix:PATH", v);
+    return -1;
+}
+
+/* cfg_check_cidr - address/len, IPv4 or IPv6 */
+static int cfg_check_cidr(const char *v, char *why, size_t whysz)
+{
+    char    addr[INET6_ADDRSTRLEN + 1];
+    const char *slash = strchr(v, '/');
+    unsigned char bin[16];
+    size_t  len = slash ? (size_t) (slash - v) : strlen(v);
+    int     family, max;
+    char   *end;
+    long    bits;
+
+    if (len == 0 || len >= sizeof(addr))
+	goto bad;
+    memcpy(addr, v, len);
+    addr[len] = '\0';
+    family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+    max = family == AF_INET6 ? 128 : 32;
+    if (inet_pton(family, addr, bin) != 1)
+	goto bad;
+    if (slash) {
+	if (slash[1] < '0' || slash[1] > '9')
+	    goto bad;
+	bits = strtol(slash + 1, &end, 10);
+	if (*end || bits < 0 || bits > max)
+	    goto bad;
+    }
+    return 0;
+  bad:
+    snprintf(why, whysz, "invalid network \"%s\": expected ADDRESS/BITS, "
+	     "IPv4 or IPv6", v);
+    return -1;
+}
+
+/* cfg_check_address - an IP address, optionally @port */
+static int cfg_check_address(const char *v, char *why, size_t whysz)
+{
+    char    addr[INET6_ADDRSTRLEN + 1];
+    const char *at = strchr(v, '@');
+    size_t  len = at ? (size_t) (at - v) : strlen(v);
+    unsigned char bin[16];
+
+    if (len > 0 && len < sizeof(addr)) {
+	memcpy(addr, v, len);
+	addr[len] = '\0';
+	if ((inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+	    && (at == NULL || cfg_port_ok(at + 1)))
+	    return 0;
+    }
+    snprintf(why, whysz, "invalid resolver address \"%s\": expected an IP "
+	     "address, optionally @PORT", v);
+    return -1;
+}
+
+/* cfg_check_facility - a syslog facility name */
+static int cfg_check_facility(const char *v, char *why, size_t whysz)
+{
+    if (log_facility_code(v) >= 0)
+	return 0;
+    snprintf(why, whysz, "invalid value \"%s\": expected one of %s", v,
+	     log_facility_names());
+    return -1;
+}
+
+/* cfg_check_proxy - empty or an http(s) URL with host */
+static int cfg_check_proxy(const char *v, char *why, size_t whysz)
+{
+    if (*v == '\0' || (strncmp(v, "http://", 7) == 0 && v[7])
+	|| (strncmp(v, "https://", 8) == 0 && v[8]))
+	return 0;
+    snprintf(why, whysz, "invalid proxy \"%s\": expected http://HOST:PORT", v);
+    return -1;
+}
