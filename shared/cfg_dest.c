@@ -107,7 +107,9 @@ static void cfg_dest_profile(struct profile *p, const config_setting_t *g,
 	    continue;
 	ki = profile_key_by_name(name);
 	if (ki == NULL || strcmp(ki->name, name) != 0) {
-	    diag_add(d, DIAG_ERROR, file, line, "%s: unknown key \"%s\"", what, name);
+	    diag_add(d, DIAG_ERROR, file, line, "%s: unknown key \"%s\"%s%s%s", what,
+		     name, ki ? " (did you mean " : "", ki ? ki->name : "",
+		     ki ? "?)" : "");
 	    continue;
 	}
 	buf_reset(text);
@@ -273,10 +275,10 @@ static int cfg_check_one(const struct cfg *c, const struct profile *p, struct di
 	    continue;
 	b = buf_alloc(64, 1024);
 	if (!cfg_dest_name_known(c, (enum profile_key) k, name, b))
-	    diag_add(d, DIAG_ERROR, file, p->line, "%s: unknown %s \"%s\": %s%s", what,
-		     profile_keys[k].name, name, b->len ? "defined in " : "none is "
-		     "defined in ", b->len ? b->data : k == PK_CLIENT_CERTIFICATE
-		     ? "certificates" : "bounce_profiles");
+	    diag_add(d, DIAG_ERROR, file, p->line, "%s: unknown %s \"%s\" (%s "
+		     "defines: %s)", what, profile_keys[k].name, name,
+		     k == PK_CLIENT_CERTIFICATE ? "certificates" : "bounce_profiles",
+		     b->len ? b->data : "none");
 	buf_free(b);
     }
     if (e->route && (((p->set & PK_BIT(PK_DANE)) && e->dane != DANE_NONE)

@@ -51,7 +51,8 @@ extern void netstring_parser_release(struct netstring_parser *p);
  * bytes consumed: on NETSTRING_DONE the bytes after *used belong to the next
  * netstring (call netstring_parser_reset, then feed them). On NETSTRING_DONE,
  * p->payload->data/len hold the payload (NUL-terminated, may contain NULs),
- * borrowed until the next reset. On NETSTRING_ERROR p->why says what was wrong
+ * borrowed until the next reset. On NETSTRING_ERROR *used counts the offending
+ * byte as consumed, and p->why says what was wrong
  * ("bad length prefix", "length has a leading zero", "length 123456 exceeds
  * limit 100000", "missing ':' after length", "missing ',' after payload"...).
  */

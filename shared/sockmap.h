@@ -26,7 +26,7 @@ enum sockmap_status {
     SOCKMAP_PERM,
 };
 
-/* sockmap_status_name - the wire word ("OK", "NOTFOUND", ...). */
+/* sockmap_status_name - the wire word ("OK", "NOTFOUND", ...; "UNKNOWN" if invalid). */
 extern const char *sockmap_status_name(enum sockmap_status st);
 
 /*
@@ -54,7 +54,8 @@ extern void sockmap_reply_format(struct buf *out, enum sockmap_status st,
 /*
  * sockmap_reply_parse - parse a reply payload. On success sets *st, copies the
  * text after the word and its space into value (reset first), returns 0; a
- * payload that starts with no known word followed by a space is -1 with why.
+ * payload that starts with no known word followed by a space, or text that
+ * does not fit in value, is -1 with why.
  */
 extern int sockmap_reply_parse(const char *payload, size_t len,
 			               enum sockmap_status *st, struct buf *value,
@@ -63,8 +64,9 @@ extern int sockmap_reply_parse(const char *payload, size_t len,
 /*
  * Blocking client. Endpoints in Postfix's form: "unix:/path" or
  * "inet:host:port" (host may be [v6]). The connection is opened lazily,
- * kept, and re-opened once when a query finds it closed; every read and write
- * is bounded by timeout_ms.
+ * kept, and re-opened once when a query finds it closed before any reply
+ * byte; one deadline of timeout_ms bounds each whole query (connect, write,
+ * read). A request longer than SOCKMAP_MAX_REQUEST is refused without sending.
  */
 struct sockmap_client;
 
