@@ -32,11 +32,13 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 SHARED_SRC := $(wildcard shared/*.c)
 CLI_SRC    := agent/destctl.c $(wildcard agent/cli_*.c)
 UNIT_SRC   := $(wildcard t/unit-*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
 
 SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TAP_OBJ    := $(BUILD)/obj/t/tap.o
 UNIT_BIN   := $(UNIT_SRC:t/%.c=$(BUILD)/%.t)
+BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 PROGRAMS   := $(BUILD)/destctl
 LIBSHARED  := $(BUILD)/libdestctl.a
 
@@ -48,7 +50,10 @@ ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 
 .PHONY: all programs units check unit-check asan deps demo bench install clean
 
-all: programs units
+all: programs units $(BENCH_BIN)
+
+# Keep objects make would see as intermediate (bench, unit tests).
+.SECONDARY:
 
 programs: $(PROGRAMS)
 units: $(UNIT_BIN)
@@ -66,6 +71,9 @@ $(BUILD)/destctl: $(CLI_OBJ) $(LIBSHARED)
 
 $(BUILD)/%.t: $(BUILD)/obj/t/%.o $(TAP_OBJ) $(LIBSHARED)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBSHARED) $(PKG_LIBS)
+
+$(BUILD)/bench-%: $(BUILD)/obj/bench/bench-%.o $(LIBSHARED)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSHARED) $(PKG_LIBS)
 
 # The sanitizer build: the same tree, its own output directory.
 asan:
@@ -89,8 +97,8 @@ demo: deps
 	$(MAKE) all
 	sh t/demo.sh
 
-bench: all
-	@set -e; for b in bench/*.sh; do [ -f "$$b" ] && sh "$$b"; done
+bench: all $(BENCH_BIN)
+	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
 
 install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man8

@@ -199,11 +199,14 @@ static void cli_detail_text(const struct profile *p)
     for (int k = 0; k < PK_COUNT; k++) {
 	const char *from = (p->set & PK_BIT(k)) ? "" : p->domain
 	    ? "  (from default)" : "  (built-in)";
+	const char *note = (un & PK_BIT(k)) ? "  [not enforced yet]" : "";
 
 	buf_reset(val);
 	profile_format(&p->eff, (enum profile_key) k, PF_TEXT, val);
-	printf("  %-25s %-24s%s%s\n", profile_keys[k].name, val->data, from,
-	       (un & PK_BIT(k)) ? "  [not enforced yet]" : "");
+	if (*from || *note)
+	    printf("  %-25s %-24s%s%s\n", profile_keys[k].name, val->data, from, note);
+	else
+	    printf("  %-25s %s\n", profile_keys[k].name, val->data);
     }
     buf_free(val);
 }
