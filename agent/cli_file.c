@@ -190,9 +190,7 @@ int     cli_commit(const struct cfg *c, struct profile_table *t, const char *don
     diag_init(&d);
     profile_table_resolve(t);
     if (cfg_check_profiles(c, t, &d) > 0) {
-	for (size_t i = 0; i < d.n; i++)
-	    if (d.v[i].level == DIAG_ERROR)
-		fprintf(stderr, "%s\n", d.v[i].text);
+	diag_print_errors(&d, stderr);
 	fprintf(stderr, "destctl: nothing changed\n");
 	rc = CLI_USAGE;
 	goto out;
@@ -258,9 +256,7 @@ int     cli_import(struct cli *cli)
 	return CLI_USAGE;
     diag_init(&d);
     if ((in = cfg_load_destinations(c, cli->argv[0], &d)) == NULL) {
-	for (size_t i = 0; i < d.n; i++)
-	    if (d.v[i].level == DIAG_ERROR)
-		fprintf(stderr, "%s\n", d.v[i].text);
+	diag_print_errors(&d, stderr);
 	fprintf(stderr, "destctl: nothing imported\n");
 	rc = CLI_USAGE;
 	goto out;

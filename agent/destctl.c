@@ -193,9 +193,7 @@ struct cfg *cli_load(const struct cli *cli)
 
     diag_init(&d);
     if ((c = cfg_load(cli->config, &d)) == NULL) {
-	for (size_t i = 0; i < d.n; i++)
-	    if (d.v[i].level == DIAG_ERROR)
-		fprintf(stderr, "%s\n", d.v[i].text);
+	diag_print_errors(&d, stderr);
 	fprintf(stderr, "destctl: invalid configuration; see 'destctl -c %s "
 		"check-config'\n", cli->config);
     }

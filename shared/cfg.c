@@ -711,34 +711,43 @@ static int cfg_check_milter_socket(const char *v, char *why, size_t whysz)
     return -1;
 }
 
-/* cfg_check_cidr - address/len, IPv4 or IPv6 */
-static int cfg_check_cidr(const char *v, char *why, size_t whysz)
+/*
+ * cfg_ip_part - the IP address before separator sep in v (all of v when sep is
+ * absent). Returns AF_INET or AF_INET6, or 0 when it is not an address; *rest
+ * points at the separator, or NULL.
+ */
+static int cfg_ip_part(const char *v, int sep, const char **rest)
 {
     char    addr[INET6_ADDRSTRLEN + 1];
-    const char *slash = strchr(v, '/');
     unsigned char bin[16];
-    size_t  len = slash ? (size_t) (slash - v) : strlen(v);
-    int     family, max;
-    char   *end;
-    long    bits;
+    size_t  len;
+    int     family;
 
+    *rest = strchr(v, sep);
+    len = *rest ? (size_t) (*rest - v) : strlen(v);
     if (len == 0 || len >= sizeof(addr))
-	goto bad;
+	return 0;
     memcpy(addr, v, len);
     addr[len] = '\0';
     family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-    max = family == AF_INET6 ? 128 : 32;
-    if (inet_pton(family, addr, bin) != 1)
-	goto bad;
-    if (slash) {
-	if (slash[1] < '0' || slash[1] > '9')
-	    goto bad;
+    return inet_pton(family, addr, bin) == 1 ? family : 0;
+}
+
+/* cfg_check_cidr - address/len, IPv4 or IPv6 */
+static int cfg_check_cidr(const char *v, char *why, size_t whysz)
+{
+    const char *slash;
+    int     family = cfg_ip_part(v, '/', &slash);
+    char   *end;
+    long    bits;
+
+    if (family && slash == NULL)
+	return 0;
+    if (family && slash[1] >= '0' && slash[1] <= '9') {
 	bits = strtol(slash + 1, &end, 10);
-	if (*end || bits < 0 || bits > max)
-	    goto bad;
+	if (*end == '\0' && bits <= (family == AF_INET6 ? 128 : 32))
+	    return 0;
     }
-    return 0;
-  bad:
     snprintf(why, whysz, "invalid network \"%s\": expected ADDRESS/BITS, "
 	     "IPv4 or IPv6", v);
     return -1;
@@ -747,18 +756,10 @@ static int cfg_check_cidr(const char *v, char *why, size_t whysz)
 /* cfg_check_address - an IP address, optionally @port */
 static int cfg_check_address(const char *v, char *why, size_t whysz)
 {
-    char    addr[INET6_ADDRSTRLEN + 1];
-    const char *at = strchr(v, '@');
-    size_t  len = at ? (size_t) (at - v) : strlen(v);
-    unsigned char bin[16];
+    const char *at;
 
-    if (len > 0 && len < sizeof(addr)) {
-	memcpy(addr, v, len);
-	addr[len] = '\0';
-	if ((inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
-	    && (at == NULL || cfg_port_ok(at + 1)))
-	    return 0;
-    }
+    if (cfg_ip_part(v, '@', &at) && (at == NULL || cfg_port_ok(at + 1)))
+	return 0;
     snprintf(why, whysz, "invalid resolver address \"%s\": expected an IP "
 	     "address, optionally @PORT", v);
     return -1;

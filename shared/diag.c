@@ -76,6 +76,14 @@ void    diag_print(const struct diag *d, FILE *fp)
 	fprintf(fp, "%s\n", d->v[i].text);
 }
 
+/* diag_print_errors - errors only */
+void    diag_print_errors(const struct diag *d, FILE *fp)
+{
+    for (size_t i = 0; i < d->n; i++)
+	if (d->v[i].level == DIAG_ERROR)
+	    fprintf(fp, "%s\n", d->v[i].text);
+}
+
 /* diag_log - to the log */
 void    diag_log(const struct diag *d)
 {

@@ -48,6 +48,9 @@ extern void diag_vadd(struct diag *d, enum diag_level level, const char *file,
 /* diag_print - write every entry, one a line, to fp. */
 extern void diag_print(const struct diag *d, FILE *fp);
 
+/* diag_print_errors - write only the errors, one a line, to fp. */
+extern void diag_print_errors(const struct diag *d, FILE *fp);
+
 /* diag_log - log every entry (errors and warnings as msg_warn, notes as msg_info). */
 extern void diag_log(const struct diag *d);
 
