@@ -19,31 +19,38 @@ DESTDIR   ?=
 BUILD     ?= build
 SAN_FLAGS ?=
 CC        ?= cc
-PKGS      := libconfig libidn2
+PKGS      := libconfig libidn2 libunbound libevent
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lidn2)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lidn2 -lunbound -levent)
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) \
-             -Ishared -It $(PKG_CFLAGS) -MMD -MP
+             -Ishared -Iagent -It $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 SHARED_SRC := $(wildcard shared/*.c)
 CLI_SRC    := agent/destctl.c $(wildcard agent/cli_*.c)
+AGENTD_SRC := $(wildcard agent/destctld.c)
+# The agent's modules, shared by destctld, destctl (check, explain) and tests.
+AGENT_SRC  := $(filter-out $(CLI_SRC) $(AGENTD_SRC),$(wildcard agent/*.c))
 UNIT_SRC   := $(wildcard t/unit-*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
 
 SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
 TAP_OBJ    := $(BUILD)/obj/t/tap.o
 UNIT_BIN   := $(UNIT_SRC:t/%.c=$(BUILD)/%.t)
 BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
-PROGRAMS   := $(BUILD)/destctl
+PROGRAMS   := $(BUILD)/destctl $(AGENTD_SRC:agent/%.c=$(BUILD)/%)
 LIBSHARED  := $(BUILD)/libdestctl.a
+LIBAGENT   := $(BUILD)/libagent.a
+LIBS       := $(LIBAGENT) $(LIBSHARED)
 
 # Debian packages: to build and test the C code, plus what the lab runs.
-DEB_BUILD  := gcc make libc6-dev pkg-config perl libconfig-dev libidn2-dev
+DEB_BUILD  := gcc make libc6-dev pkg-config perl libconfig-dev libidn2-dev \
+              libunbound-dev libevent-dev
 DEB_LAB    := $(shell cat t/lab/packages 2>/dev/null | sed 's/\#.*//')
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -66,14 +73,21 @@ $(LIBSHARED): $(SHARED_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/destctl: $(CLI_OBJ) $(LIBSHARED)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBSHARED) $(PKG_LIBS)
+$(LIBAGENT): $(AGENT_OBJ)
+	rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/%.t: $(BUILD)/obj/t/%.o $(TAP_OBJ) $(LIBSHARED)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBSHARED) $(PKG_LIBS)
+$(BUILD)/destctl: $(CLI_OBJ) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(PKG_LIBS)
 
-$(BUILD)/bench-%: $(BUILD)/obj/bench/bench-%.o $(LIBSHARED)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSHARED) $(PKG_LIBS)
+$(BUILD)/destctld: $(BUILD)/obj/agent/destctld.o $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
+
+$(BUILD)/%.t: $(BUILD)/obj/t/%.o $(TAP_OBJ) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBS) $(PKG_LIBS)
+
+$(BUILD)/bench-%: $(BUILD)/obj/bench/bench-%.o $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
 
 # The sanitizer build: the same tree, its own output directory.
 asan:

@@ -151,6 +151,26 @@ void   *strmap_del(struct strmap *m, const char *key)
     return value;
 }
 
+/* strmap_filter - drop the entries keep() refuses */
+void    strmap_filter(struct strmap *m,
+		              bool (*keep)(const char *key, void *value, void *ctx),
+		              void *ctx)
+{
+    for (size_t i = 0; i < m->nbuckets; i++) {
+	struct strmap_entry **pp = &m->buckets[i], *e;
+
+	while ((e = *pp) != NULL) {
+	    if (keep(e->key, e->value, ctx)) {
+		pp = &e->next;
+	    } else {
+		*pp = e->next;
+		free(e);
+		m->count--;
+	    }
+	}
+    }
+}
+
 /* strmap_count - number of keys */
 size_t  strmap_count(const struct strmap *m)
 {

@@ -7,6 +7,7 @@
 #ifndef DESTCTL_STRMAP_H
 #define DESTCTL_STRMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strmap;
@@ -28,6 +29,15 @@ extern void *strmap_put(struct strmap *m, const char *key, void *value);
 
 /* strmap_del - remove key; returns its value, or NULL when absent. */
 extern void *strmap_del(struct strmap *m, const char *key);
+
+/*
+ * strmap_filter - call keep(key, value, ctx) for every entry, removing those
+ * for which it returns false (keep may free the value it drops). keep must
+ * not change the map itself.
+ */
+extern void strmap_filter(struct strmap *m,
+			          bool (*keep)(const char *key, void *value, void *ctx),
+			          void *ctx);
 
 /* strmap_count - number of keys. */
 extern size_t strmap_count(const struct strmap *m);

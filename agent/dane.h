@@ -1,0 +1,65 @@
+/*
+ * dane - the DANE outcome of a destination domain (RFC 7672 section 2):
+ * its MX RRset (or the implicit MX), the address records of each MX host,
+ * then _25._tcp.<host> TLSA for each host whose addresses are secure.
+ *
+ * Outcome: DANE_OUT_ALL (usable TLSA on every MX host that has an address),
+ * DANE_OUT_SOME, DANE_OUT_NONE (the MX RRset or every host is insecure, or
+ * no host publishes usable TLSA, null MX, NXDOMAIN), DANE_OUT_BOGUS
+ * (validation failed anywhere), DANE_OUT_DNS_ERROR (a lookup failed: it may
+ * hide TLSA, so it is never taken as "no DANE").
+ *
+ * A lookup outlives whoever asked: it runs to the end (each DNS query has its
+ * own deadline in the resolver) and its result is cached until the smallest
+ * TTL it used expires, so the next asker finds it. Concurrent askers for one
+ * domain share one lookup.
+ */
+#ifndef DESTCTL_DANE_H
+#define DESTCTL_DANE_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+
+#include "decide.h"
+#include "resolver.h"
+
+#define DANE_MAX_MX	16		/* MX hosts examined per domain */
+
+struct dane_result {
+    enum dane_outcome outcome;
+    char    why[256];			/* for logs and the decision's reason */
+    size_t  nmx;			/* MX host names, preference order */
+    char  **mx;				/* (the implicit MX: the domain) */
+    int     ndane;			/* hosts with usable TLSA */
+    bool    mx_secure;			/* the MX RRset validated */
+};
+
+struct dane;
+struct dane_wait;
+
+/* dane_cb - the result, borrowed for the call only. */
+typedef void (*dane_cb)(void *ctx, const struct dane_result *res);
+
+/* dane_new - DANE lookups through r, started from base's loop. */
+extern struct dane *dane_new(struct event_base *base, struct resolver *r);
+
+/* dane_free - drop cache and lookups (callbacks are not called); NULL. Free
+ * the resolver first, so that no answer arrives for a freed lookup. */
+extern struct dane *dane_free(struct dane *d);
+
+/*
+ * dane_lookup - the outcome for domain. A cached one is delivered before the
+ * call returns and the result is NULL; otherwise cb runs later and the
+ * result is a handle to stop waiting (dane_cancel) before then.
+ */
+extern struct dane_wait *dane_lookup(struct dane *d, const char *domain,
+				             dane_cb cb, void *ctx);
+
+/* dane_cancel - stop waiting; the lookup itself goes on and is cached. */
+extern void dane_cancel(struct dane_wait *w);
+
+/* dane_flush - forget the cached outcome of domain (NULL: all). */
+extern void dane_flush(struct dane *d, const char *domain);
+
+#endif

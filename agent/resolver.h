@@ -1,0 +1,108 @@
+/*
+ * resolver - validating DNS for the agent: libunbound, asynchronous, inside
+ * the agent's libevent loop, with a TTL cache and shared resolutions.
+ *
+ * How libunbound sits in the loop: ub_ctx_async(ctx, 1) runs libunbound's
+ * resolver in its own background thread; the agent watches ub_fd() in its
+ * event loop and calls ub_process() when it is readable, so every callback
+ * runs in the loop thread and the agent's own code stays single-threaded.
+ * The alternative, ub_ctx_create_event() on the agent's event_base, hands
+ * back wire-format packets that the agent would have to parse itself; the
+ * ub_result form gives parsed RRsets, the DNSSEC state, why_bogus and the TTL.
+ *
+ * Every answer carries its DNSSEC state. Answers (positive, NODATA, NXDOMAIN)
+ * are cached for their TTL (bounded by RESOLVER_TTL_MIN/MAX); failures
+ * (SERVFAIL, timeout, bogus) are cached for RESOLVER_FAIL_TTL so that a
+ * broken domain is not re-asked on every message. Queries for the same name
+ * and type in flight at once share one resolution. At most max_inflight
+ * resolutions run at once; the others wait in a queue. Every resolution has
+ * its own deadline (an authoritative server that is down gives no answer at
+ * all): at the deadline it is cancelled and answered as a failure.
+ */
+#ifndef DESTCTL_RESOLVER_H
+#define DESTCTL_RESOLVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+
+#include "cfg.h"
+
+#define RESOLVER_TTL_MIN	5	/* seconds, for any cached answer */
+#define RESOLVER_TTL_MAX	3600
+#define RESOLVER_FAIL_TTL	30	/* failures are re-asked after this */
+
+enum dns_sec {
+    DNS_INSECURE,			/* no DNSSEC for this name */
+    DNS_SECURE,				/* validated */
+    DNS_BOGUS,				/* validation failed: must not be used */
+};
+
+enum dns_status {
+    DNS_DATA,				/* records found (n > 0) */
+    DNS_NODATA,				/* the name exists, no records of the type */
+    DNS_NXDOMAIN,			/* the name does not exist */
+    DNS_FAIL,				/* SERVFAIL, timeout, or a resolver error */
+};
+
+/* One answer; shared by the cache and every waiter, read-only. */
+struct dns_answer {
+    enum dns_status status;
+    enum dns_sec sec;
+    int     ttl;			/* seconds the answer may be cached */
+    size_t  n;				/* records */
+    unsigned char **rdata;		/* wire-format rdata of each record */
+    size_t *rdlen;
+    char   *canonname;			/* after CNAMEs; NULL when none */
+    char   *why;			/* BOGUS: why_bogus; FAIL: the cause */
+};
+
+struct resolver;
+
+/* resolver_cb - called once, in the loop; a is borrowed for the call only. */
+typedef void (*resolver_cb)(void *ctx, const struct dns_answer *a);
+
+/*
+ * resolver_new - a resolver configured from c's resolver group (trust anchor,
+ * root hints, forwarders, unbound.conf; the lab's test. zone allowed), always
+ * validating. NULL with why when libunbound refuses the configuration.
+ * timeout_ms bounds each resolution; max_inflight the resolutions at once.
+ */
+extern struct resolver *resolver_new(struct event_base *base, const struct cfg *c,
+				             int timeout_ms, int max_inflight,
+				             char *why, size_t whysz);
+
+/* resolver_free - cancel everything (callbacks are not called); NULL. */
+extern struct resolver *resolver_free(struct resolver *r);
+
+/*
+ * resolver_query - ask for name (an A-label domain, no trailing dot) and type
+ * (1 A, 28 AAAA, 15 MX, 52 TLSA, 16 TXT...). A cached answer is delivered
+ * before the call returns; otherwise cb runs later from the loop.
+ */
+extern void resolver_query(struct resolver *r, const char *name, int type,
+			           resolver_cb cb, void *ctx);
+
+/* resolver_flush - forget cached answers for name (every type), or all (NULL). */
+extern void resolver_flush(struct resolver *r, const char *name);
+
+/* resolver_stats - resolutions in flight, queued, cache entries. */
+extern void resolver_stats(const struct resolver *r, int *inflight, int *queued,
+			           size_t *cached);
+
+/* dns_sec_name - "secure", "insecure", "bogus". */
+extern const char *dns_sec_name(enum dns_sec s);
+
+/* dns_type_name - "MX", "TLSA"... or "TYPEnn". */
+extern const char *dns_type_name(int type, char *buf, size_t size);
+
+/*
+ * dns_name_from_wire - decode an uncompressed wire-format domain name at
+ * p[0..len) into out (text, lower case, no trailing dot; "." for the root).
+ * Returns bytes consumed, or -1 when malformed (bad label length, too long).
+ */
+extern int dns_name_from_wire(const unsigned char *p, size_t len, char *out,
+			              size_t outsz);
+
+#endif
