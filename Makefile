@@ -14,6 +14,7 @@ SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc/destctl
 STATEDIR  ?= /var/lib/destctl
+SYSTEMDDIR ?= /etc/systemd/system
 DESTDIR   ?=
 
 BUILD     ?= build
@@ -117,6 +118,10 @@ bench: all $(BENCH_BIN)
 install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|/usr/local/sbin|$(SBINDIR)|g' conf/systemd/destctld.service \
+	    >$(DESTDIR)$(SYSTEMDDIR)/destctld.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/destctld.service
 	for f in conf/destctl.conf conf/destinations.conf; do \
 	    t=$(DESTDIR)$(SYSCONFDIR)/$$(basename $$f); \
 	    if [ -e "$$t" ]; then echo "keeping existing $$t"; \

@@ -1,0 +1,254 @@
+/*
+ * NAME
+ *	destctld - destination controls agent for Postfix and Sendmail
+ * SYNOPSIS
+ *	destctld [-c FILE] [-f] [-d]
+ * DESCRIPTION
+ *	destctld answers, over the socketmap protocol, which TLS policy the
+ *	MTA must apply to each destination: it finds the destination's
+ *	profile, validates DNSSEC itself with libunbound, computes the DANE
+ *	outcome (RFC 7672), and decides. Postfix asks it through
+ *	smtp_tls_policy_maps (map "tlspolicy"); the milter asks map "profile".
+ *
+ *	It binds every agent.listen socket and the root-only control socket,
+ *	writes agent.pid_file, and, started as root, drops to agent.user.
+ *	SIGHUP reloads the configuration (a bad one is refused and the running
+ *	one kept); SIGTERM and SIGINT stop it cleanly.
+ * OPTIONS
+ *	-c FILE	the configuration (default /etc/destctl/destctl.conf)
+ *	-f	stay in the foreground; log to stderr as well as syslog
+ *	-d	debug logging (each DNS query and answer with its DNSSEC state)
+ * EXIT STATUS
+ *	0 after SIGTERM; 1 when it cannot start (the reason is logged);
+ *	2 usage error or invalid configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef DESTCTL_VERSION
+#define DESTCTL_VERSION "0.1.0"
+#endif
+
+#define AGENT_MAX_CLIENTS	4000	/* socketmap connections at once */
+#define AGENT_IDLE_TIMEOUT	300	/* seconds; Postfix itself closes after 10 */
+#define AGENT_DNS_INFLIGHT	500	/* resolutions at once */
+#define AGENT_DNS_TIMEOUT_MS	8000	/* one DNS resolution */
+#define AGENT_NOFILE_WANT	16384
+
+static const char *pid_file_written;
+
+/* usage - the synopsis */
+static void usage(void)
+{
+    fprintf(stderr, "usage: destctld [-c FILE] [-f] [-d]\n"
+	    "  -c FILE  configuration (default %s)\n"
+	    "  -f       foreground, log to stderr too\n"
+	    "  -d       debug logging\n", CFG_DEFAULT_FILE);
+    exit(2);
+}
+
+/* remove_pid_file - at exit */
+static void remove_pid_file(void)
+{
+    if (pid_file_written)
+	unlink(pid_file_written);
+}
+
+/* raise_nofile - room for many clients */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	return;
+    rl.rlim_cur = rl.rlim_max < AGENT_NOFILE_WANT && rl.rlim_max != RLIM_INFINITY
+	? rl.rlim_max : AGENT_NOFILE_WANT;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < AGENT_NOFILE_WANT && geteuid() == 0)
+	rl.rlim_max = rl.rlim_cur = AGENT_NOFILE_WANT;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+	msg_warn_sys("cannot raise the open file limit to %lu", (unsigned long) rl.rlim_cur);
+}
+
+/* write_pid_file - the pid, for destctl and init systems */
+static void write_pid_file(const char *path)
+{
+    FILE   *fp = fopen(path, "w");
+
+    if (fp == NULL)
+	msg_fatal_sys("cannot write pid file %s", path);
+    fprintf(fp, "%ld\n", (long) getpid());
+    if (fclose(fp) != 0)
+	msg_fatal_sys("cannot write pid file %s", path);
+    pid_file_written = path;
+}
+
+/* drop_privileges - become agent.user when started as root */
+static void drop_privileges(const char *user, const struct passwd *pw)
+{
+    if (geteuid() != 0)
+	return;
+    if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
+	|| setuid(pw->pw_uid) < 0)
+	msg_fatal_sys("cannot drop privileges to user %s", user);
+    if (setuid(0) == 0)
+	msg_fatal("privileges still held after dropping to %s", user);
+}
+
+/* on_signal - SIGHUP reloads, SIGTERM/SIGINT stop */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct agent *a = arg;
+
+    (void) what;
+    if (sig == SIGHUP) {
+	msg_info("SIGHUP: reloading %s", a->config_path);
+	agent_reload(a);
+    } else {
+	msg_info("signal %d: stopping", (int) sig);
+	event_base_loopbreak(a->base);
+    }
+}
+
+/* listen_all - every socketmap endpoint and the control socket */
+static void listen_all(struct agent *a, const struct cfg *c, gid_t gid)
+{
+    char    why[512], endpoint[4096 + 8];
+
+    for (size_t i = 0; i < c->agent_listen.n; i++)
+	if (sm_server_listen(a->server, c->agent_listen.v[i], gid, why, sizeof(why)) < 0)
+	    msg_fatal("cannot listen on %s: %s", c->agent_listen.v[i], why);
+    snprintf(endpoint, sizeof(endpoint), "unix:%s", c->agent_control_socket);
+    if (sm_server_listen(a->control, endpoint, (gid_t) - 1, why, sizeof(why)) < 0)
+	msg_fatal("cannot listen on control socket %s: %s", c->agent_control_socket, why);
+    if (chmod(c->agent_control_socket, 0600) < 0)
+	msg_fatal_sys("cannot make %s root-only", c->agent_control_socket);
+}
+
+/* daemonize - detach from the terminal */
+static void daemonize(void)
+{
+    pid_t   pid = fork();
+    int     fd;
+
+    if (pid < 0)
+	msg_fatal_sys("fork");
+    if (pid > 0)
+	_exit(0);
+    if (setsid() < 0)
+	msg_fatal_sys("setsid");
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+	    close(fd);
+    }
+}
+
+int     main(int argc, char **argv)
+{
+    struct agent a;
+    const char *config = CFG_DEFAULT_FILE;
+    bool    foreground = false, debug = false;
+    struct sm_limits limits = {AGENT_MAX_CLIENTS, AGENT_IDLE_TIMEOUT};
+    struct passwd *pw = NULL;
+    struct diag d;
+    struct cfg *c;
+    struct event *sigs[3];
+    char    why[512];
+    int     ch;
+
+    while ((ch = getopt(argc, argv, "c:fdh")) != -1) {
+	switch (ch) {
+	case 'c':
+	    config = optarg;
+	    break;
+	case 'f':
+	    foreground = true;
+	    break;
+	case 'd':
+	    debug = true;
+	    break;
+	default:
+	    usage();
+	}
+    }
+    if (optind != argc)
+	usage();
+    log_init("destctld", true);
+    diag_init(&d);
+    if ((c = cfg_load(config, &d)) == NULL) {
+	diag_print_errors(&d, stderr);
+	fprintf(stderr, "destctld: invalid configuration %s; not started\n", config);
+	return 2;
+    }
+    diag_release(&d);
+    if (geteuid() == 0 && (pw = getpwnam(c->agent_user)) == NULL)
+	msg_fatal("agent.user %s does not exist", c->agent_user);
+    log_open_syslog(log_facility_code(c->agent_log_facility));
+    log_set_debug(debug || strcmp(c->agent_log_level, "debug") == 0);
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+
+    memset(&a, 0, sizeof(a));
+    a.config_path = config;
+    a.started = time(NULL);
+    a.base = event_base_new();
+    a.cur = xcalloc(1, sizeof(*a.cur));
+    a.cur->cfg = c;
+    a.cur->refs = 1;
+    a.server = sm_server_new(a.base, &limits, lookup_handle, &a);
+    a.control = sm_server_new(a.base, &limits, control_handle, &a);
+    listen_all(&a, c, pw ? pw->pw_gid : (gid_t) - 1);
+    if (!foreground) {
+	/* Detach only once the sockets are bound, so that a supervisor that
+	 * waits for the parent to exit finds the agent ready to answer. */
+	log_init("destctld", false);
+	daemonize();
+	if (event_reinit(a.base) < 0)
+	    msg_fatal("cannot reinitialise the event loop after fork");
+    }
+    write_pid_file(c->agent_pid_file);
+    log_set_fatal_hook(remove_pid_file);
+    drop_privileges(c->agent_user, pw);
+    if ((a.resolver = resolver_new(a.base, c, AGENT_DNS_TIMEOUT_MS, AGENT_DNS_INFLIGHT,
+				   why, sizeof(why))) == NULL)
+	msg_fatal("cannot start the resolver: %s", why);
+    a.dane = dane_new(a.base, a.resolver);
+    sigs[0] = evsignal_new(a.base, SIGHUP, on_signal, &a);
+    sigs[1] = evsignal_new(a.base, SIGTERM, on_signal, &a);
+    sigs[2] = evsignal_new(a.base, SIGINT, on_signal, &a);
+    for (int i = 0; i < 3; i++)
+	event_add(sigs[i], NULL);
+    msg_info("destctld %s started config=%s destinations=%zu listen=%zu user=%s",
+	     DESTCTL_VERSION, config, c->profiles->n, c->agent_listen.n,
+	     pw ? c->agent_user : "(not started as root: unchanged)");
+
+    event_base_dispatch(a.base);
+
+    for (int i = 0; i < 3; i++)
+	event_free(sigs[i]);
+    a.server = sm_server_free(a.server);
+    a.control = sm_server_free(a.control);
+    a.resolver = resolver_free(a.resolver);
+    a.dane = dane_free(a.dane);
+    lookup_release(&a);
+    agent_cfg_release(a.cur);
+    event_base_free(a.base);
+    remove_pid_file();
+    msg_info("destctld stopped");
+    return 0;
+}

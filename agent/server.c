@@ -1,0 +1,852 @@
+/*
+ * server - the agent's socketmap server; see server.h for the contract.
+ *
+ * Plain events over nonblocking sockets, not bufferevents: replies go out
+ * with sendmsg(MSG_NOSIGNAL) (bufferevents use writev, which raises SIGPIPE),
+ * reading pauses exactly when the request queue is full, and "idle" means
+ * "nothing at the handler and the client silent", which no bufferevent
+ * timeout expresses. A connection's three events (read, write, timer) share
+ * one context and one callback that switches on the event.
+ *
+ * Order: a connection keeps a FIFO of requests. The handler answers them in
+ * any order; the writer sends only from the head, so replies leave in
+ * request order. At most SM_MAX_PENDING requests are queued (at the handler,
+ * or answered and not yet written): a full queue pauses reading, which also
+ * bounds the memory of a client that never reads.
+ *
+ * Orphans: closing a connection frees its answered requests and clears the
+ * connection pointer of the others, which the handler still owns; sm_reply()
+ * then frees them. sm_reply() never writes or closes, so a handler may
+ * answer within its own call without freeing the connection under the reader.
+ *
+ * States: OPEN reads requests; FINAL has a PERM queued, reads nothing more,
+ * and drains; LINGER has sent all and shut down its side, and reads and drops
+ * input until the client's EOF, because closing with unread input resets the
+ * connection and may destroy the PERM before the client reads it. End of
+ * input while OPEN or FINAL means the client is gone (Postfix never
+ * half-closes): close at once, orphaning what is pending.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "buf.h"
+#include "log.h"
+#include "netstring.h"
+#include "server.h"
+#include "sockmap.h"
+#include "util.h"
+
+#define SM_READ_SIZE	4096		/* bytes read per callback */
+#define SM_ACCEPT_BATCH	64		/* accepts per listener callback */
+#define SM_ACCEPT_PAUSE_MS 250		/* listeners rest after EMFILE */
+#define SM_LINGER_SECONDS 2		/* wait for the client's EOF after PERM */
+#define SM_IOV_MAX	16		/* replies per sendmsg() */
+#define SM_PEER_SIZE	64		/* "[v6addr]:port", "pid:N" */
+#define SM_LOG_KEY	256		/* key bytes in a debug line */
+#define SM_REPLY_WIRE	(SOCKMAP_MAX_REPLY + NETSTRING_LEN_DIGITS + 2)
+
+struct sm_listener {
+    struct sm_server *server;		/* owner */
+    struct sm_listener *next;
+    char   *endpoint;			/* as configured; log lines name it */
+    char   *path;			/* unix: the file we created, else NULL */
+    struct stat st;			/* unix: its identity, so that a newer
+					 * agent's socket is never removed */
+    int     fd;
+    struct event *ev;
+};
+
+enum sm_conn_state {
+    SM_CONN_OPEN,			/* reading requests */
+    SM_CONN_FINAL,			/* PERM queued: drain, then linger */
+    SM_CONN_LINGER,			/* sent all, shut down: await EOF */
+};
+
+struct sm_request {
+    struct sm_conn *conn;		/* NULL once orphaned */
+    struct sm_request *next;		/* queue order */
+    struct buf *reply;			/* wire reply once answered, else NULL */
+    size_t  sent;			/* bytes of reply already written */
+};
+
+struct sm_conn {
+    struct sm_server *server;		/* owner */
+    struct sm_conn *prev, *next;
+    const char *endpoint;		/* borrowed from the listener */
+    int     fd;
+    enum sm_conn_state state;
+    struct event *rev;			/* readable */
+    struct event *wev;			/* writable, while a reply is ready */
+    struct event *timer;		/* idle, write stall, or linger */
+    struct netstring_parser parser;	/* the request being read */
+    struct buf *in;			/* input held while reading pauses */
+    struct sm_request *head, *tail;	/* oldest, newest request */
+    int     queued;			/* requests in the queue */
+    int     unanswered;			/* of which the handler holds */
+    char    peer[SM_PEER_SIZE];
+};
+
+struct sm_server {
+    struct event_base *base;		/* borrowed */
+    struct sm_limits limits;
+    sm_handler handler;
+    void   *ctx;			/* handler's, borrowed */
+    struct sm_listener *listeners;
+    struct sm_conn *conns;
+    int     nclients;
+    unsigned long refused;		/* connections refused this burst */
+    bool    starved;			/* out of descriptors: logged */
+    struct event *resume;		/* ends the listeners' rest */
+};
+
+static void sm_conn_event(evutil_socket_t, short, void *);
+
+/* sm_event_new - event_new() that never returns NULL */
+static struct event *sm_event_new(struct event_base *base, evutil_socket_t fd,
+				          short what, event_callback_fn fn,
+				          void *ctx)
+{
+    struct event *ev = event_new(base, fd, what, fn, ctx);
+
+    if (ev == NULL)
+	msg_fatal("socketmap server: out of memory for an event");
+    return ev;
+}
+
+/* sm_why - format a reason into why */
+static int __attribute__((format(printf, 3, 4)))
+sm_why(char *why, size_t whysz, const char *fmt,...)
+{
+    va_list ap;
+
+    if (why != NULL && whysz > 0) {
+	va_start(ap, fmt);
+	vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
+    }
+    return -1;
+}
+
+/*
+ * Requests and replies.
+ */
+
+/* sm_conn_enqueue - a new request at the tail of c's queue */
+static struct sm_request *sm_conn_enqueue(struct sm_conn *c)
+{
+    struct sm_request *req = xcalloc(1, sizeof(*req));
+
+    req->conn = c;
+    if (c->tail)
+	c->tail->next = req;
+    else
+	c->head = req;
+    c->tail = req;
+    c->queued++;
+    c->unanswered++;
+    return req;
+}
+
+/* sm_conn_update - arm c's events for its state; never frees c */
+static void sm_conn_update(struct sm_conn *c)
+{
+    struct timeval tv = {c->server->limits.idle_timeout, 0};
+
+    if (c->state != SM_CONN_LINGER && c->head && c->head->reply)
+	event_add(c->wev, NULL);
+    else
+	event_del(c->wev);
+    if (c->state == SM_CONN_LINGER
+	|| (c->state == SM_CONN_OPEN && c->queued < SM_MAX_PENDING
+	    && c->in->len == 0))
+	event_add(c->rev, NULL);
+    else
+	event_del(c->rev);
+    /* Lingering has its own fixed timer, armed once. */
+    if (c->state == SM_CONN_LINGER)
+	return;
+    /* While the handler holds a request, its own deadline bounds the wait. */
+    if (c->unanswered > 0)
+	event_del(c->timer);
+    else
+	event_add(c->timer, &tv);
+}
+
+/* sm_reply - answer req; an orphan is only freed */
+void    sm_reply(struct sm_request *req, enum sockmap_status st, const char *text)
+{
+    struct sm_conn *c = req->conn;
+
+    if (c == NULL) {			/* orphan: it never had a reply */
+	free(req);
+	return;
+    }
+    if (req->reply != NULL)
+	msg_panic("sm_reply: request answered twice peer=%s", c->peer);
+    if (st != SOCKMAP_NOTFOUND && text != NULL
+	&& strlen(sockmap_status_name(st)) + 1 + strlen(text) > SOCKMAP_MAX_REPLY) {
+	msg_warn("socketmap reply longer than %d bytes, answering TEMP "
+		 "status=%s peer=%s", SOCKMAP_MAX_REPLY,
+		 sockmap_status_name(st), c->peer);
+	st = SOCKMAP_TEMP;
+	text = "reply too large";
+    }
+    req->reply = buf_alloc(64, SM_REPLY_WIRE);
+    sockmap_reply_format(req->reply, st, text);
+    if (buf_overflow(req->reply))
+	msg_panic("sm_reply: reply overflow at %zu bytes", req->reply->len);
+    c->unanswered--;
+    sm_conn_update(c);
+}
+
+/* sm_conn_malformed - queue "PERM why"; the connection ends after it */
+static void sm_conn_malformed(struct sm_conn *c, const char *why)
+{
+    char    safe[160];
+
+    msg_info("socketmap request malformed, answering PERM and closing "
+	     "peer=%s endpoint=%s reason=%s", c->peer, c->endpoint,
+	     log_sanitize(safe, sizeof(safe), why, strlen(why)));
+    c->state = SM_CONN_FINAL;
+    sm_reply(sm_conn_enqueue(c), SOCKMAP_PERM, why);
+}
+
+/* sm_conn_request - parse one request payload and hand it to the handler */
+static void sm_conn_request(struct sm_conn *c, const char *payload, size_t len)
+{
+    struct sm_server *s = c->server;
+    char    why[128], safe[SM_LOG_KEY + 4];
+    char   *map, *key;
+
+    if (sockmap_request_parse(payload, len, &map, &key, why, sizeof(why)) < 0) {
+	sm_conn_malformed(c, why);
+	return;
+    }
+    if (log_debug_enabled())
+	msg_debug("socketmap request map=%s key=%s peer=%s", map,
+		  log_sanitize(safe, sizeof(safe), key, strlen(key)), c->peer);
+    s->handler(s->ctx, sm_conn_enqueue(c), map, key);
+    free(map);
+    free(key);
+}
+
+/*
+ * sm_conn_input - parse requests from data while c is OPEN and its queue has
+ * room; returns the bytes consumed (the rest waits in c->in, or is dropped
+ * once c is no longer OPEN).
+ */
+static size_t sm_conn_input(struct sm_conn *c, const char *data, size_t len)
+{
+    enum netstring_status st;
+    size_t  off = 0, used;
+
+    while (off < len && c->state == SM_CONN_OPEN && c->queued < SM_MAX_PENDING) {
+	st = netstring_feed(&c->parser, data + off, len - off, &used);
+	off += used;
+	if (st == NETSTRING_ERROR) {
+	    sm_conn_malformed(c, c->parser.why);
+	} else if (st == NETSTRING_DONE) {
+	    sm_conn_request(c, c->parser.payload->data, c->parser.payload->len);
+	    netstring_parser_reset(&c->parser);
+	}
+    }
+    return off;
+}
+
+/* sm_conn_resume - parse input held back by a full queue, if it has room */
+static void sm_conn_resume(struct sm_conn *c)
+{
+    if (c->state == SM_CONN_OPEN && c->in->len > 0 && c->queued < SM_MAX_PENDING)
+	buf_consume(c->in, sm_conn_input(c, c->in->data, c->in->len));
+    if (c->state != SM_CONN_OPEN)
+	buf_reset(c->in);
+}
+
+/*
+ * Connections.
+ */
+
+/* sm_conn_peer - describe the client: "addr:port", "[v6]:port" or "pid:N" */
+static void sm_conn_peer(struct sm_conn *c, const struct sockaddr *sa,
+			         socklen_t salen)
+{
+    char    host[NI_MAXHOST], serv[NI_MAXSERV];
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (sa->sa_family == AF_UNIX) {
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+	    snprintf(c->peer, sizeof(c->peer), "pid:%ld", (long) cred.pid);
+	else
+	    snprintf(c->peer, sizeof(c->peer), "unix");
+    } else if (getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv),
+			   NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+	snprintf(c->peer, sizeof(c->peer), "unknown");
+    } else {
+	snprintf(c->peer, sizeof(c->peer), sa->sa_family == AF_INET6 ?
+		 "[%s]:%s" : "%s:%s", host, serv);
+    }
+}
+
+/* sm_conn_new - adopt an accepted socket */
+static void sm_conn_new(struct sm_listener *l, int fd,
+			        const struct sockaddr *sa, socklen_t salen)
+{
+    struct sm_server *s = l->server;
+    struct sm_conn *c = xcalloc(1, sizeof(*c));
+    int     on = 1;
+
+    if (evutil_make_socket_nonblocking(fd) < 0)
+	msg_warn_sys("socketmap: cannot make a client socket nonblocking "
+		     "endpoint=%s", l->endpoint);
+    /* Pipelined small replies must not wait for the client's delayed ACK. */
+    if (sa->sa_family != AF_UNIX)
+	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    c->server = s;
+    c->endpoint = l->endpoint;
+    c->fd = fd;
+    c->state = SM_CONN_OPEN;
+    sm_conn_peer(c, sa, salen);
+    c->rev = sm_event_new(s->base, fd, EV_READ | EV_PERSIST, sm_conn_event, c);
+    c->wev = sm_event_new(s->base, fd, EV_WRITE | EV_PERSIST, sm_conn_event, c);
+    c->timer = sm_event_new(s->base, -1, 0, sm_conn_event, c);
+    netstring_parser_init(&c->parser, SOCKMAP_MAX_REQUEST);
+    c->in = buf_alloc(256, SM_READ_SIZE);
+    c->next = s->conns;
+    if (s->conns)
+	s->conns->prev = c;
+    s->conns = c;
+    s->nclients++;
+    sm_conn_update(c);
+}
+
+/* sm_conn_close - close c: answered requests freed, unanswered orphaned */
+static void sm_conn_close(struct sm_conn *c, const char *why)
+{
+    struct sm_server *s = c->server;
+    struct sm_request *req;
+
+    msg_debug("socketmap connection closed peer=%s endpoint=%s reason=%s "
+	      "pending=%d", c->peer, c->endpoint, why, c->queued);
+    while ((req = c->head) != NULL) {
+	c->head = req->next;
+	if (req->reply) {
+	    buf_free(req->reply);
+	    free(req);
+	} else {
+	    req->conn = NULL;
+	}
+    }
+    if (c->prev)
+	c->prev->next = c->next;
+    else
+	s->conns = c->next;
+    if (c->next)
+	c->next->prev = c->prev;
+    s->nclients--;
+    event_free(c->rev);
+    event_free(c->wev);
+    event_free(c->timer);
+    (void) close(c->fd);
+    netstring_parser_release(&c->parser);
+    buf_free(c->in);
+    free(c);
+}
+
+/* sm_conn_read - readable: parse requests, or drop input while lingering */
+static void sm_conn_read(struct sm_conn *c)
+{
+    char    chunk[SM_READ_SIZE];
+    ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
+    size_t  used;
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	return;
+    if (n <= 0) {
+	sm_conn_close(c, n == 0 ? "end of input" : strerror(errno));
+	return;
+    }
+    if (c->state == SM_CONN_LINGER)
+	return;
+    used = sm_conn_input(c, chunk, (size_t) n);
+    if (c->state == SM_CONN_OPEN && used < (size_t) n)
+	buf_append(c->in, chunk + used, (size_t) n - used);
+    sm_conn_update(c);
+}
+
+/* sm_conn_write - writable: send answered replies from the queue's head */
+static void sm_conn_write(struct sm_conn *c)
+{
+    struct timeval linger = {SM_LINGER_SECONDS, 0};
+    struct iovec iov[SM_IOV_MAX];
+    struct msghdr msg = {.msg_iov = iov};
+    struct sm_request *req;
+    ssize_t n;
+    size_t  left, rest;
+    int     niov = 0;
+
+    for (req = c->head; req && req->reply && niov < SM_IOV_MAX; req = req->next) {
+	iov[niov].iov_base = req->reply->data + req->sent;
+	iov[niov].iov_len = req->reply->len - req->sent;
+	niov++;
+    }
+    if (niov == 0) {
+	sm_conn_update(c);
+	return;
+    }
+    msg.msg_iovlen = (size_t) niov;
+    n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	return;
+    if (n < 0) {
+	sm_conn_close(c, strerror(errno));
+	return;
+    }
+    for (left = (size_t) n; left > 0;) {
+	req = c->head;
+	rest = req->reply->len - req->sent;
+	if (left < rest) {
+	    req->sent += left;
+	    break;
+	}
+	left -= rest;
+	c->head = req->next;
+	if (c->head == NULL)
+	    c->tail = NULL;
+	c->queued--;
+	buf_free(req->reply);
+	free(req);
+    }
+    if (c->state == SM_CONN_FINAL && c->head == NULL) {
+	(void) shutdown(c->fd, SHUT_WR);
+	c->state = SM_CONN_LINGER;
+	event_add(c->timer, &linger);
+    }
+    sm_conn_resume(c);
+    sm_conn_update(c);
+}
+
+/* sm_conn_timeout - the client was silent too long */
+static void sm_conn_timeout(struct sm_conn *c)
+{
+    if (c->state == SM_CONN_LINGER) {
+	sm_conn_close(c, "no end of input after PERM");
+    } else if (c->head != NULL) {
+	msg_info("socketmap client does not read its replies, closing "
+		 "peer=%s endpoint=%s timeout=%d", c->peer, c->endpoint,
+		 c->server->limits.idle_timeout);
+	sm_conn_close(c, "write timeout");
+    } else {
+	sm_conn_close(c, "idle");
+    }
+}
+
+/* sm_conn_event - the one callback of a connection's events */
+static void sm_conn_event(evutil_socket_t fd, short what, void *ctx)
+{
+    struct sm_conn *c = ctx;
+
+    (void) fd;
+    /* Each handler may close (free) c: nothing touches c after it. */
+    if (what & EV_TIMEOUT)
+	sm_conn_timeout(c);
+    else if (what & EV_READ)
+	sm_conn_read(c);
+    else if (what & EV_WRITE)
+	sm_conn_write(c);
+}
+
+/*
+ * Listeners.
+ */
+
+/* sm_listeners_enable - start or stop accepting on every listener */
+static void sm_listeners_enable(struct sm_server *s, bool on)
+{
+    for (struct sm_listener *l = s->listeners; l; l = l->next) {
+	if (on)
+	    event_add(l->ev, NULL);
+	else
+	    event_del(l->ev);
+    }
+}
+
+/* sm_server_resume - the rest after EMFILE is over */
+static void sm_server_resume(evutil_socket_t fd, short what, void *ctx)
+{
+    (void) fd;
+    (void) what;
+    sm_listeners_enable((struct sm_server *) ctx, true);
+}
+
+/* sm_server_starve - accept fails (out of descriptors): rest, log once */
+static void sm_server_starve(struct sm_server *s, const char *endpoint)
+{
+    struct timeval tv = {0, SM_ACCEPT_PAUSE_MS * 1000};
+
+    if (!s->starved)
+	msg_warn_sys("cannot accept socketmap connections, pausing for %d ms "
+		     "endpoint=%s clients=%d", SM_ACCEPT_PAUSE_MS, endpoint,
+		     s->nclients);
+    s->starved = true;
+    sm_listeners_enable(s, false);
+    event_add(s->resume, &tv);
+}
+
+/* sm_listener_event - accept what is waiting, a batch at a time */
+static void sm_listener_event(evutil_socket_t lfd, short what, void *ctx)
+{
+    struct sm_listener *l = ctx;
+    struct sm_server *s = l->server;
+    struct sockaddr_storage ss;
+    socklen_t salen;
+    int     fd;
+
+    (void) what;
+    for (int i = 0; i < SM_ACCEPT_BATCH; i++) {
+	salen = sizeof(ss);
+	if ((fd = accept4(lfd, (struct sockaddr *) &ss, &salen,
+			  SOCK_CLOEXEC)) < 0) {
+	    if (errno == EINTR || errno == ECONNABORTED)
+		continue;
+	    /* All taken: a starvation episode is over. EMFILE, ENFILE,
+	     * ENOMEM...: the connection stays queued, so rest, never spin. */
+	    if (errno == EAGAIN || errno == EWOULDBLOCK)
+		s->starved = false;
+	    else
+		sm_server_starve(s, l->endpoint);
+	    return;
+	}
+	/* Beyond the limit: close at once, log once a burst. */
+	if (s->nclients >= s->limits.max_clients) {
+	    (void) close(fd);
+	    if (s->refused++ == 0)
+		msg_info("socketmap client limit reached, refusing new "
+			 "connections max_clients=%d endpoint=%s",
+			 s->limits.max_clients, l->endpoint);
+	    continue;
+	}
+	if (s->refused > 0)
+	    msg_info("socketmap connections accepted again refused=%lu "
+		     "endpoint=%s", s->refused, l->endpoint);
+	s->refused = 0;
+	sm_conn_new(l, fd, (struct sockaddr *) &ss, salen);
+    }
+}
+
+/* sm_listener_new - a listener for a bound, listening socket */
+static struct sm_listener *sm_listener_new(struct sm_server *s,
+				             const char *endpoint, int fd)
+{
+    struct sm_listener *l = xcalloc(1, sizeof(*l));
+
+    if (evutil_make_socket_nonblocking(fd) < 0)
+	msg_warn_sys("socketmap: cannot make a listener nonblocking "
+		     "endpoint=%s", endpoint);
+    l->server = s;
+    l->endpoint = xstrdup(endpoint);
+    l->fd = fd;
+    l->ev = sm_event_new(s->base, fd, EV_READ | EV_PERSIST, sm_listener_event, l);
+    return l;
+}
+
+/* sm_listener_free - close l; remove its socket file if still ours */
+static void sm_listener_free(struct sm_listener *l)
+{
+    struct stat st;
+
+    event_free(l->ev);
+    (void) close(l->fd);
+    if (l->path && lstat(l->path, &st) == 0 && st.st_dev == l->st.st_dev
+	&& st.st_ino == l->st.st_ino)
+	(void) unlink(l->path);
+    free(l->path);
+    free(l->endpoint);
+    free(l);
+}
+
+/* sm_server_adopt - start accepting on a list of new listeners */
+static void sm_server_adopt(struct sm_server *s, struct sm_listener *list)
+{
+    struct sm_listener *next;
+
+    for (; list; list = next) {
+	next = list->next;
+	list->next = s->listeners;
+	s->listeners = list;
+	if (!evtimer_pending(s->resume, NULL))
+	    event_add(list->ev, NULL);
+    }
+}
+
+/* sm_unix_clear - make way for a socket at path: only a stale socket goes */
+static int sm_unix_clear(const char *path, char *why, size_t whysz)
+{
+    struct sockaddr_un sun;
+    struct stat st;
+    int     fd, rc;
+
+    if (lstat(path, &st) < 0) {
+	if (errno == ENOENT)
+	    return 0;
+	return sm_why(why, whysz, "cannot stat %s: %s", path, strerror(errno));
+    }
+    if (!S_ISSOCK(st.st_mode))
+	return sm_why(why, whysz, "%s exists and is not a socket", path);
+    /* A socket someone still accepts on belongs to a running server. */
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path));
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+	return sm_why(why, whysz, "cannot create socket: %s", strerror(errno));
+    rc = connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 ? errno : 0;
+    (void) close(fd);
+    /* Accepted, or a full backlog: alive. */
+    if (rc == 0 || rc == EAGAIN)
+	return sm_why(why, whysz, "%s is in use by a running server", path);
+    if (rc != ECONNREFUSED && rc != ENOENT)
+	return sm_why(why, whysz, "cannot probe socket %s: %s", path,
+		      strerror(rc));
+    if (unlink(path) < 0 && errno != ENOENT)
+	return sm_why(why, whysz, "cannot remove stale socket %s: %s", path,
+		      strerror(errno));
+    return 0;
+}
+
+/* sm_listen_unix - bind "unix:PATH": mode 0660 and group gid, or 0600 */
+static int sm_listen_unix(struct sm_server *s, const char *endpoint,
+			          const char *path, gid_t gid, char *why,
+			          size_t whysz)
+{
+    struct sockaddr_un sun;
+    struct sm_listener *l;
+    struct stat st;
+    mode_t  old;
+    int     fd, rc;
+
+    if (*path == '\0')
+	return sm_why(why, whysz, "empty socket path after unix:");
+    if (strlen(path) >= sizeof(sun.sun_path))
+	return sm_why(why, whysz, "socket path longer than %zu bytes",
+		      sizeof(sun.sun_path) - 1);
+    if (sm_unix_clear(path, why, whysz) < 0)
+	return -1;
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	return sm_why(why, whysz, "cannot create socket: %s", strerror(errno));
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path));
+    /* The mode comes from the umask at bind(): never a wider moment. */
+    old = umask(gid == (gid_t) -1 ? 0177 : 0117);
+    rc = bind(fd, (struct sockaddr *) &sun, sizeof(sun));
+    (void) umask(old);
+    if (rc < 0 || (gid != (gid_t) -1 && lchown(path, (uid_t) -1, gid) < 0)
+	|| lstat(path, &st) < 0 || listen(fd, SOMAXCONN) < 0) {
+	sm_why(why, whysz, "cannot %s %s: %s", rc < 0 ? "bind" : "set up",
+	       path, strerror(errno));
+	if (rc == 0)
+	    (void) unlink(path);
+	(void) close(fd);
+	return -1;
+    }
+    l = sm_listener_new(s, endpoint, fd);
+    l->path = xstrdup(path);
+    l->st = st;
+    sm_server_adopt(s, l);
+    return 0;
+}
+
+/* sm_inet_split - "host:port" or "[v6]:port" into new strings */
+static int sm_inet_split(const char *spec, char **host, char **port,
+			         char *why, size_t whysz)
+{
+    const char *h = spec, *end, *p;
+    size_t  hlen;
+
+    if (*spec == '[') {
+	h = spec + 1;
+	if ((end = strchr(h, ']')) == NULL)
+	    return sm_why(why, whysz, "missing ']' after IPv6 address");
+	if (end[1] != ':')
+	    return sm_why(why, whysz, "missing ':port' after host");
+	p = end + 2;
+    } else {
+	if ((end = strrchr(spec, ':')) == NULL)
+	    return sm_why(why, whysz, "missing ':port' after host");
+	if (memchr(spec, ':', (size_t) (end - spec)) != NULL)
+	    return sm_why(why, whysz,
+			  "IPv6 address must be written in [brackets]");
+	p = end + 1;
+    }
+    hlen = (size_t) (end - h);
+    if (hlen == 0)
+	return sm_why(why, whysz, "empty host");
+    if (*p == '\0')
+	return sm_why(why, whysz, "empty port");
+    if (p[strspn(p, "0123456789")] == '\0'
+	&& (strlen(p) > 5 || atoi(p) < 1 || atoi(p) > 65535))
+	return sm_why(why, whysz, "port must be 1 to 65535");
+    for (const char *cp = p; *cp; cp++)
+	if (!isalnum((unsigned char) *cp) && *cp != '-')
+	    return sm_why(why, whysz, "port must be a number or a service name");
+    *host = xstrndup(h, hlen);
+    *port = xstrdup(p);
+    return 0;
+}
+
+/* sm_inet_socket - a listening socket on ai, or -1 with errno */
+static int sm_inet_socket(const struct addrinfo *ai)
+{
+    int     fd, saved, on = 1;
+
+    if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		     ai->ai_protocol)) < 0)
+	return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0
+	|| (ai->ai_family == AF_INET6
+	    && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
+	|| bind(fd, ai->ai_addr, ai->ai_addrlen) < 0
+	|| listen(fd, SOMAXCONN) < 0) {
+	saved = errno;
+	(void) close(fd);
+	errno = saved;
+	return -1;
+    }
+    return fd;
+}
+
+/*
+ * sm_listen_inet - bind "inet:HOST:PORT" on every address of HOST. An
+ * address the host lacks (no IPv6) is skipped when another one binds.
+ */
+static int sm_listen_inet(struct sm_server *s, const char *endpoint,
+			          const char *spec, char *why, size_t whysz)
+{
+    struct addrinfo hints;
+    struct addrinfo *res = NULL;
+    struct sm_listener *list = NULL, *l;
+    char   *host = NULL, *port = NULL;
+    char    addr[NI_MAXHOST];
+    int     rc = -1, err, fd;
+
+    if (sm_inet_split(spec, &host, &port, why, whysz) < 0)
+	goto out;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
+	sm_why(why, whysz, "cannot resolve %s: %s", spec, gai_strerror(err));
+	goto out;
+    }
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+	if ((fd = sm_inet_socket(ai)) >= 0) {
+	    l = sm_listener_new(s, endpoint, fd);
+	    l->next = list;
+	    list = l;
+	    continue;
+	}
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL,
+			0, NI_NUMERICHOST) != 0)
+	    snprintf(addr, sizeof(addr), "%s", host);
+	sm_why(why, whysz, "cannot listen on %s%s%s port %s: %s",
+	       ai->ai_family == AF_INET6 ? "[" : "", addr,
+	       ai->ai_family == AF_INET6 ? "]" : "", port, strerror(errno));
+	if (errno != EADDRNOTAVAIL && errno != EAFNOSUPPORT)
+	    goto out;
+    }
+    if (list != NULL) {
+	sm_server_adopt(s, list);
+	list = NULL;
+	rc = 0;
+    }
+out:
+    for (; list; list = l) {
+	l = list->next;
+	sm_listener_free(list);
+    }
+    if (res)
+	freeaddrinfo(res);
+    free(host);
+    free(port);
+    return rc;
+}
+
+/*
+ * The server.
+ */
+
+/* sm_server_new - a server on base, without listeners */
+struct sm_server *sm_server_new(struct event_base *base,
+				        const struct sm_limits *limits,
+				        sm_handler handler, void *ctx)
+{
+    struct sm_server *s = xcalloc(1, sizeof(*s));
+
+    s->base = base;
+    sm_server_set_limits(s, limits);
+    s->handler = handler;
+    s->ctx = ctx;
+    s->resume = sm_event_new(base, -1, 0, sm_server_resume, s);
+    return s;
+}
+
+/* sm_server_listen - bind and listen on one endpoint */
+int     sm_server_listen(struct sm_server *s, const char *endpoint, gid_t gid,
+			         char *why, size_t whysz)
+{
+    if (strncmp(endpoint, "unix:", 5) == 0)
+	return sm_listen_unix(s, endpoint, endpoint + 5, gid, why, whysz);
+    if (strncmp(endpoint, "inet:", 5) == 0)
+	return sm_listen_inet(s, endpoint, endpoint + 5, why, whysz);
+    return sm_why(why, whysz, "endpoint must be unix:/path or inet:host:port");
+}
+
+/* sm_server_set_limits - take new limits; they apply to new events */
+void    sm_server_set_limits(struct sm_server *s, const struct sm_limits *limits)
+{
+    /* The config table keeps limits in range: others are our bug. */
+    if (limits->max_clients < 1 || limits->idle_timeout < 1)
+	msg_panic("sm_server_set_limits: max_clients=%d idle_timeout=%d",
+		  limits->max_clients, limits->idle_timeout);
+    s->limits = *limits;
+}
+
+/* sm_server_clients - open client connections */
+int     sm_server_clients(const struct sm_server *s)
+{
+    return s->nclients;
+}
+
+/* sm_server_free - close everything; pending requests become orphans */
+struct sm_server *sm_server_free(struct sm_server *s)
+{
+    struct sm_listener *l;
+
+    if (s == NULL)
+	return NULL;
+    while (s->conns)
+	sm_conn_close(s->conns, "server stopping");
+    while ((l = s->listeners) != NULL) {
+	s->listeners = l->next;
+	sm_listener_free(l);
+    }
+    event_free(s->resume);
+    free(s);
+    return NULL;
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/perl
+# agent.t - destctld in the lab: Postfix's own socketmap client (postmap -q)
+# gets the expected reply for every DANE scenario under several profiles,
+# real deliveries through the lab Postfix land or defer as they must, and
+# bad input (a broken reload, malformed requests, many clients, a client
+# killed mid-request) leaves the agent answering.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Lab;
+use Test::More;
+use IO::Socket::UNIX;
+use IO::Socket::INET;
+use Time::HiRes qw(sleep);
+
+enter_lab();
+
+my $dir = "$ENV{LAB_DIR}/agent";
+my $sock = "$dir/destctld.sock";
+my $pid = start_agent($dir, qq{default = { tls = "preferred"; dane = "opportunistic"; };\n}
+    . qq{destinations = ( { domain = "routed.test"; tls = "required"; route = "[mx1.plain.test]:25"; },\n}
+    . qq{  { domain = "routed2.test"; tls = "required-verify"; route = "[mx1.plain.test]:25"; } );\n});
+
+# postmap - Postfix's own socketmap client; "NOTFOUND" or "ERROR" when no value
+sub postmap {
+    my ($key, $map) = @_;
+    $map //= 'tlspolicy';
+    my $out = `postmap -q '$key' socketmap:unix:$sock:$map 2>&1`;
+    my $rc = $? >> 8;
+    chomp $out;
+    return $out if $rc == 0;
+    return 'NOTFOUND' if $rc == 1 && $out eq '';
+    return "ERROR: $out";
+}
+
+# set_default(ARGS) - change the default profile; wait until the agent reloaded
+sub set_default {
+    my $before = length(slurp("$dir/agent.log"));
+    my ($rc, $out) = destctl($dir, 'default', @_);
+    is($rc, 0, "destctl default @_") or diag($out);
+    ok(wait_for(10, sub { substr(slurp("$dir/agent.log"), $before) =~ /configuration reloaded/ }),
+       'the agent reloaded after the change');
+}
+
+# The DANE scenarios under four profiles: the exact tlspolicy reply.
+my @domains = qw(dane-valid.test dane-ta.test dane-mismatch.test dane-partial.test
+                 dnssec-notlsa.test implicit-mx.test bogus.test expired.test plain.test);
+my %want = (
+    'preferred opportunistic' => [qw(dane dane dane dane may dane dane-only dane-only may)],
+    'required opportunistic'  => [qw(dane-only dane-only dane-only encrypt encrypt dane-only dane-only dane-only encrypt)],
+    'required-verify mandatory' => [('dane-only') x 9],
+    'required-verify none'    => [('secure match=nexthop:dot-nexthop') x 9],
+);
+for my $profile ('preferred opportunistic', 'required opportunistic',
+                 'required-verify mandatory', 'required-verify none') {
+    my ($tls, $dane) = split ' ', $profile;
+    set_default('--tls', $tls, '--dane', $dane) unless $profile eq 'preferred opportunistic';
+    for my $i (0 .. $#domains) {
+        is(postmap($domains[$i]), $want{$profile}[$i], "tls=$tls dane=$dane: $domains[$i]");
+    }
+}
+set_default(qw(--tls preferred --dane opportunistic));
+
+# Keys as Postfix sends them
+is(postmap('DANE-VALID.test.'), 'dane', 'upper case and trailing dot');
+is(postmap('.dane-valid.test'), 'NOTFOUND', 'a .parent key: NOTFOUND');
+is(postmap('[127.0.10.1]'), 'NOTFOUND', 'an IP literal: NOTFOUND');
+is(postmap('[mx1.plain.test]:25'), 'secure match=nexthop:dot-nexthop',
+   'an explicit next hop gets the strictest level of the profiles routed to it');
+is(postmap('[nowhere.test]:25'), 'NOTFOUND', 'a next hop no profile routes to: NOTFOUND');
+is(postmap('routed.test'), 'encrypt', 'the routed domain itself: its own TLS level');
+like(postmap('bogus.test', 'profile'),
+     qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp$/,
+     'the profile map');
+like(sockmap_query($sock, 'nosuchmap', 'x'), qr/^PERM unknown map$/, 'an unknown map: PERM');
+like(sockmap_query($sock, 'tlspolicy', 'ex_ample.test'), qr/^PERM invalid domain name$/, 'an invalid domain: PERM');
+
+my $log = slurp("$dir/agent.log");
+like($log, qr/DNSSEC validation failed domain=bogus\.test name=\S+ type=\S+ why=.+/, 'bogus DNSSEC is logged with why');
+like($log, qr/policy decision domain=dane-valid\.test profile=default dane=all reply="dane" reason=".+"/,
+     'a decision is logged once per change');
+like($log, qr/debug: DNS answer name=dane-valid\.test type=MX status=data dnssec=secure/, 'debug: each DNS answer with its state');
+
+# Real deliveries through the lab Postfix
+system("postconf -c $ENV{LAB_POSTFIX} -e 'smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10027:tlspolicy' && postfix reload >/dev/null 2>&1");
+sleep 1;
+sub send_to {
+    my ($rcpt) = @_;
+    my $out = `lab-send --wait 30 $rcpt 2>&1`;
+    chomp $out;
+    return $out;
+}
+my $r = send_to('user@dane-valid.test');
+like($r, qr/^delivered /, 'DANE-valid: delivered') or diag($r);
+like(slurp($ENV{LAB_MAILLOG}), qr/Verified TLS connection established to mx1\.dane-valid\.test\[127\.0\.10\.1\]:25/,
+     'Postfix logs a Verified DANE connection');
+like(send_to('user@dane-mismatch.test'), qr/^deferred /, 'DANE mismatch: deferred');
+like(send_to('user@bogus.test'), qr/^deferred /, 'bogus DNSSEC: deferred');
+like(send_to('user@dnssec-notlsa.test'), qr/^delivered /, 'signed without TLSA, opportunistic: delivered');
+set_default(qw(--tls preferred --dane mandatory));
+like(send_to('user2@dnssec-notlsa.test'), qr/^deferred /, 'signed without TLSA, mandatory: deferred');
+set_default(qw(--tls preferred --dane opportunistic));
+
+# A broken configuration on SIGHUP: refused, the agent keeps answering
+my $good = slurp("$dir/destinations.conf");
+spew("$dir/destinations.conf", $good . "oops = ;\n");
+my $before = length(slurp("$dir/agent.log"));
+kill 'HUP', $pid;
+ok(wait_for(10, sub { substr(slurp("$dir/agent.log"), $before) =~ /reload refused/ }), 'SIGHUP with a broken config: refused');
+like(substr(slurp("$dir/agent.log"), $before), qr/\Q$dir\E\/destinations\.conf:\d+: syntax error/, 'the log names file and line');
+is(postmap('dane-valid.test'), 'dane', 'and the old configuration keeps answering');
+spew("$dir/destinations.conf", $good);
+
+# Malformed requests: PERM and a closed connection, never a crash
+for my $bad ('2:abc,', 'x:', '3:abcd', '0:,', '10:tlspolicyx,', '012:tlspolicy x,', "999999999:") {
+    like(sockmap_raw($sock, $bad), qr/^\d+:PERM .+,$/, "malformed request \"$bad\": PERM");
+}
+for (1 .. 300) { sockmap_raw($sock, "4:ab c;") }
+is(postmap('dane-valid.test'), 'dane', 'a flood of malformed requests: still answering');
+
+# A client killed mid-request harms no one else
+my $child = fork // die;
+if ($child == 0) {
+    my $s = IO::Socket::UNIX->new(Peer => $sock) or exit 1;
+    print $s "30:tlspolicy dane-v";
+    sleep 10;
+    exit 0;
+}
+sleep 0.2;
+kill 'KILL', $child;
+waitpid($child, 0);
+is(postmap('dane-ta.test'), 'dane', 'a client killed mid-request: others still answered');
+
+# 1,000 concurrent connections, each with a request
+my @conns;
+for (1 .. 1000) {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:10027') or last;
+    push @conns, $s;
+}
+is(scalar @conns, 1000, '1,000 connections open');
+my $req = "tlspolicy plain.test";
+print $_ length($req) . ":$req," for @conns;
+my $answered = 0;
+for my $s (@conns) {
+    my $got = '';
+    sysread($s, $got, 100);
+    $answered++ if $got eq '6:OK may,';
+}
+close $_ for @conns;
+is($answered, 1000, 'every one answered');
+is(postmap('dane-valid.test'), 'dane', 'and the agent still answers');
+
+is(stop_agent($pid), 0, 'SIGTERM: a clean stop');
+ok(!-e "$dir/destctld.sock", 'the socket file is removed');
+done_testing();

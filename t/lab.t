@@ -1,0 +1,316 @@
+#!/usr/bin/perl
+# lab.t - prove that the lab (t/lab/) publishes what t/lab/scenarios says.
+#
+# Run by prove as root: the script re-runs itself inside a fresh lab
+# (t/lab/run) and checks, for every scenario, the validating resolver's
+# answers (AD bit, SERVFAIL), each MX host's STARTTLS and certificate, each
+# policy host's answer, the TLSA data against the live certificates, and one
+# delivery per domain through the lab Postfix under each static TLS policy
+# (dane, dane-only, secure, may); then the helper commands.
+use strict;
+use warnings;
+use File::Basename qw(dirname);
+use File::Spec;
+use Cwd qw(abs_path);
+use IO::Socket::INET;
+use Test::More;
+
+my $t_dir = dirname(abs_path($0));
+
+if (!$ENV{LAB_DIR}) {
+	if ($> != 0) {
+		print "1..0 # SKIP the lab needs root\n";
+		exit 0;
+	}
+	if (system('unshare --net --pid --fork --mount-proc true >/dev/null 2>&1') != 0) {
+		print "1..0 # SKIP unshare (net, pid namespaces) unavailable\n";
+		exit 0;
+	}
+	exec "$t_dir/lab/run", $^X, abs_path($0) or die "cannot run the lab: $!\n";
+}
+
+# --- reading the scenario file ---------------------------------------------
+
+my (@domains, %dom, %mx, %sts);
+open my $sf, '<', $ENV{LAB_SCENARIOS} or BAIL_OUT("$ENV{LAB_SCENARIOS}: $!");
+while (<$sf>) {
+	next if /^\s*(#|$)/;
+	my ($type, $d, @w) = split;
+	if ($type eq 'domain') {
+		push @domains, $d;
+		$dom{$d} = { map { split /=/, $_, 2 } @w };
+	} elsif ($type eq 'mx') {
+		my %m;
+		@m{qw(pref host addr cert tlsa)} = @w;
+		push @{ $mx{$d} }, \%m;
+	} elsif ($type eq 'sts') {
+		$sts{$d} = { addr => shift(@w), map { split /=/, $_, 2 } @w };
+	}
+}
+close $sf;
+
+# sh CMD - run a shell command; (exit status, stdout+stderr)
+sub sh {
+	my ($cmd) = @_;
+	my $out = `$cmd 2>&1`;
+	return ($? >> 8, $out);
+}
+
+# dig NAME TYPE - (status, ad flag, answer rdata list) from the lab resolver
+sub dig {
+	my ($name, $type) = @_;
+	my (undef, $out) = sh("dig +time=2 +tries=1 \@127.0.0.1 $type $name");
+	my ($status) = $out =~ /status: (\w+)/;
+	my ($flags) = $out =~ /;; flags: ([^;]*);/;
+	my @rdata;
+	for (split /\n/, $out) {
+		next if /^;/ || !/\S/;
+		my @f = split /\s+/, $_, 5;
+		push @rdata, $f[4] if @f == 5 && $f[3] eq $type;
+	}
+	return ($status // 'TIMEOUT', ($flags // '') =~ /\bad\b/ ? 1 : 0, @rdata);
+}
+
+# spki PEM - SHA-256 of the certificate's public key (TLSA "x 1 1" data)
+sub spki {
+	my ($pem) = @_;
+	my $tmp = "$ENV{LAB_DIR}/spki.$$.pem";
+	open my $fh, '>', $tmp or die "$tmp: $!";
+	print $fh $pem;
+	close $fh;
+	my (undef, $out) = sh("openssl x509 -in $tmp -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum");
+	unlink $tmp;
+	return (split ' ', $out)[0];
+}
+
+# ehlo ADDR - the greeting and EHLO reply of the SMTP server at ADDR:25
+sub ehlo {
+	my ($addr) = @_;
+	my $sock = IO::Socket::INET->new(PeerAddr => $addr, PeerPort => 25, Timeout => 5)
+		or return "connect: $!";
+	my $text = '';
+	# reply - one SMTP reply, its continuation lines included
+	my $reply = sub {
+		while (defined(my $line = <$sock>)) {
+			$text .= $line;
+			last if $line =~ /^\d{3} /;
+		}
+	};
+	$reply->();
+	print $sock "EHLO client.test\r\n";
+	$reply->();
+	print $sock "QUIT\r\n";
+	close $sock;
+	return $text;
+}
+
+my %want_ad = (signed => 1, unsigned => 0);
+
+# --- DNS -------------------------------------------------------------------
+
+for my $d (@domains) {
+	my $sec = $dom{$d}{dnssec};
+	my $implicit = grep { $_->{pref} eq '-' } @{ $mx{$d} };
+	my $type = $implicit ? 'A' : 'MX';
+	my ($status, $ad, @rr) = dig($d, $type);
+	if ($sec eq 'bogus' || $sec eq 'expired') {
+		is($status, 'SERVFAIL', "$d: $type is SERVFAIL ($sec)");
+		next;
+	}
+	is("$status ad=$ad", "NOERROR ad=$want_ad{$sec}", "$d: $type validates as $sec");
+	my @want = $implicit ? map { $_->{addr} } @{ $mx{$d} }
+		: map { "$_->{pref} $_->{host}." } @{ $mx{$d} };
+	is(join(',', sort @rr), join(',', sort @want), "$d: $type records");
+	for my $m (@{ $mx{$d} }) {
+		next if $implicit;
+		my ($st, $a_ad, @a) = dig($m->{host}, 'A');
+		is("$st ad=$a_ad @a", "NOERROR ad=$want_ad{$sec} $m->{addr}", "$d: A of $m->{host}");
+	}
+	if (my $s = $sts{$d}) {
+		my ($st, undef, @txt) = dig("_mta-sts.$d", 'TXT');
+		my @ids = map { "\"v=STSv1; id=$_\"" } split /,/, $s->{txt};
+		is(join(',', sort @txt), join(',', sort @ids), "$d: _mta-sts TXT");
+		my ($hs, undef, @ha) = dig("mta-sts.$d", 'A');
+		if ($s->{addr} eq '-') {
+			is($hs, 'NXDOMAIN', "$d: no policy host");
+		} else {
+			is("$hs @ha", "NOERROR $s->{addr}", "$d: policy host address");
+		}
+	}
+}
+
+# --- MX hosts: STARTTLS, certificates, TLSA --------------------------------
+
+my %spki_of;    # host -> SPKI of the certificate it presents
+my %ta_spki_of; # host -> SPKI of the last certificate of its chain
+for my $d (@domains) {
+	for my $m (@{ $mx{$d} }) {
+		my ($host, $addr, $cert) = @$m{qw(host addr cert)};
+		next if exists $spki_of{$host};
+		my $reply = ehlo($addr);
+		like($reply, qr/^250[- ]\Q$host\E/m, "$host: answers EHLO as itself");
+		if ($cert eq 'none') {
+			unlike($reply, qr/^250[- ]STARTTLS/mi, "$host: no STARTTLS");
+			# Its TLSA still names a key: the one in the lab's files.
+			$spki_of{$host} = spki(do { local (@ARGV, $/) = ("$ENV{LAB_DIR}/certs/$host.crt"); <> });
+			next;
+		}
+		like($reply, qr/^250[- ]STARTTLS/mi, "$host: offers STARTTLS");
+		my ($rc, $out) = sh("openssl s_client -starttls smtp -connect $addr:25 -servername $host"
+			. " -verify_hostname $host -CAfile $ENV{LAB_CA} -showcerts </dev/null");
+		my @pem = $out =~ /(-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n)/sg;
+		my ($verify) = $out =~ /Verify return code: (\d+)/;
+		my %want_verify = (ca => 0, self => 18, ta => 19);
+		is($verify, $want_verify{$cert}, "$host: $cert certificate (verify code vs \$LAB_CA)");
+		is(scalar @pem, $cert eq 'ta' ? 2 : 1, "$host: chain length");
+		$spki_of{$host} = @pem ? spki($pem[0]) : '';
+		$ta_spki_of{$host} = @pem ? spki($pem[-1]) : '';
+		if ($cert eq 'ta') {
+			my ($trc, $tout) = sh("openssl s_client -starttls smtp -connect $addr:25 -servername $host"
+				. " -verify_hostname $host -CAfile $ENV{LAB_DIR}/certs/ta.crt </dev/null");
+			like($tout, qr/Verify return code: 0 /, "$host: verifies with the TA alone");
+		}
+	}
+}
+
+for my $d (@domains) {
+	next unless $dom{$d}{dnssec} eq 'signed';
+	for my $m (@{ $mx{$d} }) {
+		my ($st, $ad, @tlsa) = dig("_25._tcp.$m->{host}", 'TLSA');
+		if ($m->{tlsa} eq '-') {
+			is("$st ad=$ad n=" . @tlsa, "NXDOMAIN ad=1 n=0", "$m->{host}: no TLSA (proven)");
+			next;
+		}
+		is("$st ad=$ad n=" . @tlsa, "NOERROR ad=1 n=1", "$m->{host}: one secure TLSA");
+		my ($usage, $sel, $mt, @hex) = split ' ', $tlsa[0] // '';
+		my $data = lc join '', @hex;
+		my $t = $m->{tlsa};
+		if ($t eq '311') {
+			is("$usage $sel $mt $data", "3 1 1 $spki_of{$m->{host}}", "$m->{host}: TLSA 3 1 1 matches the key");
+		} elsif ($t eq '311-wrong') {
+			ok("$usage $sel $mt" eq '3 1 1' && $data ne $spki_of{$m->{host}},
+				"$m->{host}: TLSA 3 1 1 does not match the key");
+		} elsif ($t eq '211') {
+			is("$usage $sel $mt $data", "2 1 1 $ta_spki_of{$m->{host}}", "$m->{host}: TLSA 2 1 1 matches the TA sent");
+		}
+	}
+}
+
+# --- policy hosts -----------------------------------------------------------
+
+for my $d (sort keys %sts) {
+	my $s = $sts{$d};
+	next if $s->{addr} eq '-';
+	my $body = "$ENV{LAB_DIR}/policy.$$";
+	my ($rc, $out) = sh("curl -sS -m 3 --cacert $ENV{LAB_CA} --resolve mta-sts.$d:443:$s->{addr}"
+		. " -o $body -w '%{http_code} %{size_download} %{redirect_url}'"
+		. " https://mta-sts.$d/.well-known/mta-sts.txt");
+	my $policy = -e $body ? do { local (@ARGV, $/) = ($body); <> } : '';
+	unlink $body;
+	if ($s->{cert} eq 'self') {
+		is($rc, 60, "$d: policy host certificate rejected");
+		next;
+	}
+	my ($code, $size, $url) = split ' ', $out;
+	my $serve = $s->{serve};
+	if ($serve eq 'slow') {
+		is($rc, 28, "$d: policy fetch times out");
+	} elsif ($serve eq 'redirect') {
+		is("$code $url", "301 https://mta-sts.$d/.well-known/policy.txt", "$d: policy redirected");
+	} else {
+		is($code, 200, "$d: policy served");
+		my $want = "version: STSv1\r\nmode: $s->{mode}\r\n"
+			. join('', map { "mx: $_\r\n" } split /,/, $s->{mx})
+			. "max_age: $s->{max_age}\r\n";
+		is(substr($policy, 0, length $want), $want, "$d: policy text");
+		if ($serve eq 'big') {
+			cmp_ok($size, '>', 65536, "$d: policy over 64 KiB");
+		} else {
+			is($size, length $want, "$d: policy size");
+		}
+	}
+}
+
+# --- deliveries under static Postfix TLS policies ---------------------------
+
+# secure_match DOMAIN - Postfix match= list for "secure" (see t/lab/scenarios)
+sub secure_match {
+	my ($d) = @_;
+	return 'hostname' unless $sts{$d};
+	return join ':', map { s/^\*\./\./r } split /,/, $sts{$d}{mx};
+}
+
+# deliver LEVEL - one message per domain with LEVEL as its static policy
+sub deliver {
+	my ($level) = @_;
+	my $map = "$ENV{LAB_POSTFIX}/tls_policy";
+	open my $fh, '>', $map or die "$map: $!";
+	for my $d (@domains) {
+		my $extra = $level eq 'secure' ? ' match=' . secure_match($d) : '';
+		print $fh "$d $level$extra\n";
+	}
+	close $fh;
+	sh("postconf -c $ENV{LAB_POSTFIX} -e smtp_tls_policy_maps=texthash:$map && postfix reload && postsuper -d ALL");
+	my $out = "$ENV{LAB_DIR}/deliver.$level";
+	mkdir $out;
+	my $rcpts = join ' ', map { "$level\@$_" } @domains;
+	sh("for r in $rcpts; do lab-send --wait 30 \$r >$out/\${r#*@} & done; wait");
+	my $key = 'expect_' . ($level =~ s/-//r);
+	for my $d (@domains) {
+		my $res = do { local (@ARGV, $/) = ("$out/$d"); <> } // '';
+		my ($word) = split ' ', $res;
+		my $seen = $word // 'nothing';
+		my $want = $dom{$d}{$key};
+		if ($want =~ /^delivered\@(.+)/ && $seen eq 'delivered') {
+			my $host = $1;
+			$seen .= $res =~ /relay=\Q$host\E\[/ ? "\@$host" : '@another MX';
+		}
+		is($seen, $want, "$d: $level -> $want") or diag($res);
+	}
+}
+
+deliver($_) for qw(dane dane-only secure may);
+
+# The last pass was "may": every delivery is in the MX hosts' records.
+for my $d (@domains) {
+	next unless $dom{$d}{expect_may} =~ /^delivered/;
+	my @files = glob("$ENV{LAB_RECEIVED}/$d/*.eml");
+	my @may = grep { my $f = $_; (do { local (@ARGV, $/) = ($f); <> }) =~ /^To: <may\@/m } @files;
+	is(scalar @may, 1, "$d: the MX recorded the message");
+}
+
+# --- helpers ----------------------------------------------------------------
+
+{
+	# A deferred message is delivered by lab-flush once the policy allows it.
+	my $map = "$ENV{LAB_POSTFIX}/tls_policy";
+	sh("echo 'dane-mismatch.test dane-only' >$map && postfix reload");
+	my (undef, $first) = sh("lab-send flush\@dane-mismatch.test");
+	like($first, qr/^deferred /, 'lab-send: deferred under dane-only');
+	my ($qid) = $first =~ /: ([0-9A-Za-z]+): to=/;
+	sh("echo 'dane-mismatch.test may' >$map && postfix reload");
+	my (undef, $again) = sh("lab-flush $qid");
+	like($again, qr/^delivered .*\Q$qid\E: to=<flush\@dane-mismatch.test>/, 'lab-flush: delivered after the policy change');
+
+	my $d = 'sts-idchange.test';
+	my (undef, $id) = sh("lab-set-policy-id $d 2 enforce");
+	is($id, "2\n", 'lab-set-policy-id prints the id');
+	my (undef, undef, @txt) = dig("_mta-sts.$d", 'TXT');
+	is("@txt", '"v=STSv1; id=2"', 'lab-set-policy-id: new TXT id');
+	my (undef, $p) = sh("curl -sS --cacert $ENV{LAB_CA} https://mta-sts.$d/.well-known/mta-sts.txt");
+	like($p, qr/^mode: enforce\r$/m, 'lab-set-policy-id: new policy served');
+
+	my ($rc) = sh("lab-policy-host stop sts-enforce.test && curl -sS -m 3 --cacert $ENV{LAB_CA} https://mta-sts.sts-enforce.test/.well-known/mta-sts.txt");
+	is($rc, 7, 'lab-policy-host stop: connection refused');
+	($rc) = sh("lab-policy-host start sts-enforce.test && curl -sS -m 3 --cacert $ENV{LAB_CA} https://mta-sts.sts-enforce.test/.well-known/mta-sts.txt");
+	is($rc, 0, 'lab-policy-host start: served again');
+
+	sh('lab-dns stop child && lab-dns flush');
+	my ($st) = dig('plain.test', 'MX');
+	isnt($st, 'NOERROR', 'lab-dns stop child: no answer');
+	sh('lab-dns start child && lab-dns flush');
+	($st) = dig('plain.test', 'MX');
+	is($st, 'NOERROR', 'lab-dns start child: answers again');
+}
+
+done_testing();
