@@ -51,7 +51,7 @@ LIBS       := $(LIBAGENT) $(LIBSHARED)
 
 # Debian packages: to build and test the C code, plus what the lab runs.
 DEB_BUILD  := gcc make libc6-dev pkg-config perl libconfig-dev libidn2-dev \
-              libunbound-dev libevent-dev
+              libunbound-dev libevent-dev dns-root-data
 DEB_LAB    := $(shell cat t/lab/packages 2>/dev/null | sed 's/\#.*//')
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

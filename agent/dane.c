@@ -113,7 +113,7 @@ static void job_fail(struct job *j, const char *name, int type, const struct dns
 
     if (a->sec == DNS_BOGUS) {
 	if (!j->bogus)
-	    snprintf(j->res.why, sizeof(j->res.why), "DNSSEC bogus for %s %s: %s", name,
+	    snprintf(j->res.why, sizeof(j->res.why), "%s %s: %s", name,
 		     dns_type_name(type, tbuf, sizeof(tbuf)), a->why ? a->why : "?");
 	if (!j->bogus)
 	    msg_info("DNSSEC validation failed domain=%s name=%s type=%s why=%s",

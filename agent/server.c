@@ -2,28 +2,24 @@
  * server - the agent's socketmap server; see server.h for the contract.
  *
  * Plain events over nonblocking sockets, not bufferevents: replies go out
- * with sendmsg(MSG_NOSIGNAL) (bufferevents use writev, which raises SIGPIPE),
- * reading pauses exactly when the request queue is full, and "idle" means
- * "nothing at the handler and the client silent", which no bufferevent
- * timeout expresses. A connection's three events (read, write, timer) share
- * one context and one callback that switches on the event.
+ * with sendmsg(MSG_NOSIGNAL) (bufferevents use writev: SIGPIPE), reading
+ * pauses exactly when the request queue is full, and "idle" means nothing at
+ * the handler and the client silent, which no bufferevent timeout expresses.
  *
- * Order: a connection keeps a FIFO of requests. The handler answers them in
- * any order; the writer sends only from the head, so replies leave in
- * request order. At most SM_MAX_PENDING requests are queued (at the handler,
- * or answered and not yet written): a full queue pauses reading, which also
+ * Order: a connection keeps a FIFO of at most SM_MAX_PENDING requests (at the
+ * handler, or answered and unsent); the handler answers in any order, the
+ * writer sends only from the head. A full queue pauses reading, which also
  * bounds the memory of a client that never reads.
  *
  * Orphans: closing a connection frees its answered requests and clears the
- * connection pointer of the others, which the handler still owns; sm_reply()
- * then frees them. sm_reply() never writes or closes, so a handler may
- * answer within its own call without freeing the connection under the reader.
+ * connection pointer of the others, which the handler owns until sm_reply()
+ * frees them. sm_reply() never writes or closes, so a handler may answer
+ * within its own call without freeing the connection under the reader.
  *
- * States: OPEN reads requests; FINAL has a PERM queued, reads nothing more,
- * and drains; LINGER has sent all and shut down its side, and reads and drops
- * input until the client's EOF, because closing with unread input resets the
- * connection and may destroy the PERM before the client reads it. End of
- * input while OPEN or FINAL means the client is gone (Postfix never
+ * States: OPEN reads requests; FINAL has a PERM queued and drains; LINGER has
+ * sent all, shut its side down, and drops input until the client's EOF (a
+ * close with unread input sends a reset that can destroy the PERM unread).
+ * EOF while OPEN or FINAL means the client is gone (Postfix never
  * half-closes): close at once, orphaning what is pending.
  */
 #include <ctype.h>
@@ -65,8 +61,7 @@ struct sm_listener {
     struct sm_listener *next;
     char   *endpoint;			/* as configured; log lines name it */
     char   *path;			/* unix: the file we created, else NULL */
-    struct stat st;			/* unix: its identity, so that a newer
-					 * agent's socket is never removed */
+    struct stat st;			/* unix: its identity (keep a newer one) */
     int     fd;
     struct event *ev;
 };
@@ -90,8 +85,7 @@ struct sm_conn {
     const char *endpoint;		/* borrowed from the listener */
     int     fd;
     enum sm_conn_state state;
-    struct event *rev;			/* readable */
-    struct event *wev;			/* writable, while a reply is ready */
+    struct event *rev, *wev;		/* read; write while a reply is ready */
     struct event *timer;		/* idle, write stall, or linger */
     struct netstring_parser parser;	/* the request being read */
     struct buf *in;			/* input held while reading pauses */
@@ -142,20 +136,13 @@ sm_why(char *why, size_t whysz, const char *fmt,...)
     return -1;
 }
 
-/*
- * Requests and replies.
- */
-
 /* sm_conn_enqueue - a new request at the tail of c's queue */
 static struct sm_request *sm_conn_enqueue(struct sm_conn *c)
 {
     struct sm_request *req = xcalloc(1, sizeof(*req));
 
     req->conn = c;
-    if (c->tail)
-	c->tail->next = req;
-    else
-	c->head = req;
+    *(c->tail ? &c->tail->next : &c->head) = req;
     c->tail = req;
     c->queued++;
     c->unanswered++;
@@ -177,13 +164,11 @@ static void sm_conn_update(struct sm_conn *c)
 	event_add(c->rev, NULL);
     else
 	event_del(c->rev);
-    /* Lingering has its own fixed timer, armed once. */
-    if (c->state == SM_CONN_LINGER)
-	return;
-    /* While the handler holds a request, its own deadline bounds the wait. */
-    if (c->unanswered > 0)
+    /* Lingering has its own timer; while the handler holds a request, its
+     * own deadline bounds the wait. */
+    if (c->state != SM_CONN_LINGER && c->unanswered > 0)
 	event_del(c->timer);
-    else
+    else if (c->state != SM_CONN_LINGER)
 	event_add(c->timer, &tv);
 }
 
@@ -277,10 +262,6 @@ static void sm_conn_resume(struct sm_conn *c)
 	buf_reset(c->in);
 }
 
-/*
- * Connections.
- */
-
 /* sm_conn_peer - describe the client: "addr:port", "[v6]:port" or "pid:N" */
 static void sm_conn_peer(struct sm_conn *c, const struct sockaddr *sa,
 			         socklen_t salen)
@@ -289,18 +270,16 @@ static void sm_conn_peer(struct sm_conn *c, const struct sockaddr *sa,
     struct ucred cred;
     socklen_t len = sizeof(cred);
 
-    if (sa->sa_family == AF_UNIX) {
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-	    snprintf(c->peer, sizeof(c->peer), "pid:%ld", (long) cred.pid);
-	else
-	    snprintf(c->peer, sizeof(c->peer), "unix");
-    } else if (getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv),
-			   NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-	snprintf(c->peer, sizeof(c->peer), "unknown");
-    } else {
+    if (sa->sa_family == AF_UNIX
+	&& getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+	snprintf(c->peer, sizeof(c->peer), "pid:%ld", (long) cred.pid);
+    else if (sa->sa_family != AF_UNIX
+	     && getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv),
+			    NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 	snprintf(c->peer, sizeof(c->peer), sa->sa_family == AF_INET6 ?
 		 "[%s]:%s" : "%s:%s", host, serv);
-    }
+    else
+	snprintf(c->peer, sizeof(c->peer), "unknown");
 }
 
 /* sm_conn_new - adopt an accepted socket */
@@ -311,9 +290,6 @@ static void sm_conn_new(struct sm_listener *l, int fd,
     struct sm_conn *c = xcalloc(1, sizeof(*c));
     int     on = 1;
 
-    if (evutil_make_socket_nonblocking(fd) < 0)
-	msg_warn_sys("socketmap: cannot make a client socket nonblocking "
-		     "endpoint=%s", l->endpoint);
     /* Pipelined small replies must not wait for the client's delayed ACK. */
     if (sa->sa_family != AF_UNIX)
 	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
@@ -345,11 +321,10 @@ static void sm_conn_close(struct sm_conn *c, const char *why)
 	      "pending=%d", c->peer, c->endpoint, why, c->queued);
     while ((req = c->head) != NULL) {
 	c->head = req->next;
+	req->conn = NULL;		/* an orphan, unless answered */
 	if (req->reply) {
 	    buf_free(req->reply);
 	    free(req);
-	} else {
-	    req->conn = NULL;
 	}
     }
     if (c->prev)
@@ -405,10 +380,6 @@ static void sm_conn_write(struct sm_conn *c)
 	iov[niov].iov_len = req->reply->len - req->sent;
 	niov++;
     }
-    if (niov == 0) {
-	sm_conn_update(c);
-	return;
-    }
     msg.msg_iovlen = (size_t) niov;
     n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -444,15 +415,15 @@ static void sm_conn_write(struct sm_conn *c)
 /* sm_conn_timeout - the client was silent too long */
 static void sm_conn_timeout(struct sm_conn *c)
 {
-    if (c->state == SM_CONN_LINGER) {
+    if (c->state == SM_CONN_LINGER)
 	sm_conn_close(c, "no end of input after PERM");
-    } else if (c->head != NULL) {
+    else if (c->head == NULL)
+	sm_conn_close(c, "idle");
+    else {
 	msg_info("socketmap client does not read its replies, closing "
 		 "peer=%s endpoint=%s timeout=%d", c->peer, c->endpoint,
 		 c->server->limits.idle_timeout);
 	sm_conn_close(c, "write timeout");
-    } else {
-	sm_conn_close(c, "idle");
     }
 }
 
@@ -471,27 +442,14 @@ static void sm_conn_event(evutil_socket_t fd, short what, void *ctx)
 	sm_conn_write(c);
 }
 
-/*
- * Listeners.
- */
-
-/* sm_listeners_enable - start or stop accepting on every listener */
-static void sm_listeners_enable(struct sm_server *s, bool on)
-{
-    for (struct sm_listener *l = s->listeners; l; l = l->next) {
-	if (on)
-	    event_add(l->ev, NULL);
-	else
-	    event_del(l->ev);
-    }
-}
-
-/* sm_server_resume - the rest after EMFILE is over */
+/* sm_server_resume - the rest after EMFILE is over: accept again */
 static void sm_server_resume(evutil_socket_t fd, short what, void *ctx)
 {
     (void) fd;
     (void) what;
-    sm_listeners_enable((struct sm_server *) ctx, true);
+    for (struct sm_listener *l = ((struct sm_server *) ctx)->listeners; l;
+	 l = l->next)
+	event_add(l->ev, NULL);
 }
 
 /* sm_server_starve - accept fails (out of descriptors): rest, log once */
@@ -504,7 +462,8 @@ static void sm_server_starve(struct sm_server *s, const char *endpoint)
 		     "endpoint=%s clients=%d", SM_ACCEPT_PAUSE_MS, endpoint,
 		     s->nclients);
     s->starved = true;
-    sm_listeners_enable(s, false);
+    for (struct sm_listener *l = s->listeners; l; l = l->next)
+	event_del(l->ev);
     event_add(s->resume, &tv);
 }
 
@@ -521,7 +480,7 @@ static void sm_listener_event(evutil_socket_t lfd, short what, void *ctx)
     for (int i = 0; i < SM_ACCEPT_BATCH; i++) {
 	salen = sizeof(ss);
 	if ((fd = accept4(lfd, (struct sockaddr *) &ss, &salen,
-			  SOCK_CLOEXEC)) < 0) {
+			  SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
 	    if (errno == EINTR || errno == ECONNABORTED)
 		continue;
 	    /* All taken: a starvation episode is over. EMFILE, ENFILE,
@@ -555,9 +514,7 @@ static struct sm_listener *sm_listener_new(struct sm_server *s,
 {
     struct sm_listener *l = xcalloc(1, sizeof(*l));
 
-    if (evutil_make_socket_nonblocking(fd) < 0)
-	msg_warn_sys("socketmap: cannot make a listener nonblocking "
-		     "endpoint=%s", endpoint);
+    (void) evutil_make_socket_nonblocking(fd);	/* a valid fd: cannot fail */
     l->server = s;
     l->endpoint = xstrdup(endpoint);
     l->fd = fd;
@@ -595,9 +552,9 @@ static void sm_server_adopt(struct sm_server *s, struct sm_listener *list)
 }
 
 /* sm_unix_clear - make way for a socket at path: only a stale socket goes */
-static int sm_unix_clear(const char *path, char *why, size_t whysz)
+static int sm_unix_clear(const char *path, const struct sockaddr_un *sun,
+			         char *why, size_t whysz)
 {
-    struct sockaddr_un sun;
     struct stat st;
     int     fd, rc;
 
@@ -609,12 +566,9 @@ static int sm_unix_clear(const char *path, char *why, size_t whysz)
     if (!S_ISSOCK(st.st_mode))
 	return sm_why(why, whysz, "%s exists and is not a socket", path);
     /* A socket someone still accepts on belongs to a running server. */
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    memcpy(sun.sun_path, path, strlen(path));
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
 	return sm_why(why, whysz, "cannot create socket: %s", strerror(errno));
-    rc = connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 ? errno : 0;
+    rc = connect(fd, (const struct sockaddr *) sun, sizeof(*sun)) < 0 ? errno : 0;
     (void) close(fd);
     /* Accepted, or a full backlog: alive. */
     if (rc == 0 || rc == EAGAIN)
@@ -644,13 +598,13 @@ static int sm_listen_unix(struct sm_server *s, const char *endpoint,
     if (strlen(path) >= sizeof(sun.sun_path))
 	return sm_why(why, whysz, "socket path longer than %zu bytes",
 		      sizeof(sun.sun_path) - 1);
-    if (sm_unix_clear(path, why, whysz) < 0)
-	return -1;
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-	return sm_why(why, whysz, "cannot create socket: %s", strerror(errno));
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     memcpy(sun.sun_path, path, strlen(path));
+    if (sm_unix_clear(path, &sun, why, whysz) < 0)
+	return -1;
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	return sm_why(why, whysz, "cannot create socket: %s", strerror(errno));
     /* The mode comes from the umask at bind(): never a wider moment. */
     old = umask(gid == (gid_t) -1 ? 0177 : 0117);
     rc = bind(fd, (struct sockaddr *) &sun, sizeof(sun));
@@ -737,7 +691,8 @@ static int sm_inet_socket(const struct addrinfo *ai)
 static int sm_listen_inet(struct sm_server *s, const char *endpoint,
 			          const char *spec, char *why, size_t whysz)
 {
-    struct addrinfo hints;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+    .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *res = NULL;
     struct sm_listener *list = NULL, *l;
     char   *host = NULL, *port = NULL;
@@ -746,10 +701,6 @@ static int sm_listen_inet(struct sm_server *s, const char *endpoint,
 
     if (sm_inet_split(spec, &host, &port, why, whysz) < 0)
 	goto out;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
     if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
 	sm_why(why, whysz, "cannot resolve %s: %s", spec, gai_strerror(err));
 	goto out;
@@ -764,9 +715,8 @@ static int sm_listen_inet(struct sm_server *s, const char *endpoint,
 	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL,
 			0, NI_NUMERICHOST) != 0)
 	    snprintf(addr, sizeof(addr), "%s", host);
-	sm_why(why, whysz, "cannot listen on %s%s%s port %s: %s",
-	       ai->ai_family == AF_INET6 ? "[" : "", addr,
-	       ai->ai_family == AF_INET6 ? "]" : "", port, strerror(errno));
+	sm_why(why, whysz, "cannot listen on %s port %s: %s", addr, port,
+	       strerror(errno));
 	if (errno != EADDRNOTAVAIL && errno != EAFNOSUPPORT)
 	    goto out;
     }
@@ -786,10 +736,6 @@ out:
     free(port);
     return rc;
 }
-
-/*
- * The server.
- */
 
 /* sm_server_new - a server on base, without listeners */
 struct sm_server *sm_server_new(struct event_base *base,

@@ -151,6 +151,32 @@ close $_ for @conns;
 is($answered, 1000, 'every one answered');
 is(postmap('dane-valid.test'), 'dane', 'and the agent still answers');
 
+# The control socket: root only
+is((stat("$dir/control.sock"))[2] & 07777, 0600, 'the control socket is mode 0600');
+is((stat($sock))[2] & 07777, 0660, 'the socketmap socket is mode 0660');
+like(sockmap_query("$dir/control.sock", 'status', '-'), qr/^OK version=\S+ uptime=\d+ destinations=2 clients=\d+ requests=\d+ /,
+     'control: status');
+is(sockmap_query("$dir/control.sock", 'flush', 'Bogus.Test.'), 'OK bogus.test', 'control: flush DOMAIN');
+is(sockmap_query("$dir/control.sock", 'reload', '-'), 'OK reloaded', 'control: reload');
+is(sockmap_query("$dir/control.sock", 'shutdown', '-'), 'PERM unknown command: status, flush DOMAIN|-, reload',
+   'control: an unknown command');
+
+# Debian's stock master.cf, smtp(8) chrooted in the queue directory: the inet
+# socketmap still reaches the agent. The chroot gets what Debian's
+# configure-instance.sh would copy into it.
+my $q = '/var/spool/postfix';
+system("cp /usr/share/postfix/master.cf.dist $ENV{LAB_POSTFIX}/master.cf");
+system("postconf -c $ENV{LAB_POSTFIX} -P 'smtp/unix/max_use=1'");
+system("mkdir -p $q/etc && cp /etc/resolv.conf /etc/services /etc/hosts /etc/host.conf /etc/nsswitch.conf $q/etc/ 2>/dev/null");
+system("cd / && tar cf - lib/*/libnss* lib/*/libresolv* lib/*/libgcc_s* 2>/dev/null | tar xf - -C $q");
+system('postfix reload >/dev/null 2>&1');
+sleep 1;
+like(`postconf -c $ENV{LAB_POSTFIX} -F smtp/unix/chroot`, qr/= y$/m, 'smtp runs chrooted now');
+my $verified = () = slurp($ENV{LAB_MAILLOG}) =~ /Verified TLS connection established to mx1\.dane-valid\.test/g;
+like(send_to('chroot@dane-valid.test'), qr/^delivered /, 'stock chrooted master.cf: DANE-valid delivered');
+my $after = () = slurp($ENV{LAB_MAILLOG}) =~ /Verified TLS connection established to mx1\.dane-valid\.test/g;
+is($after, $verified + 1, 'through a Verified DANE connection');
+
 is(stop_agent($pid), 0, 'SIGTERM: a clean stop');
 ok(!-e "$dir/destctld.sock", 'the socket file is removed');
 done_testing();

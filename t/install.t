@@ -13,10 +13,13 @@ check() {	# check DESCRIPTION COMMAND...
     d=$1; shift
     if "$@" >/dev/null 2>&1; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
 }
-echo "1..7"
+echo "1..9"
 make -C "$top" -s install DESTDIR="$stage" PREFIX=/usr >"$stage.log" 2>&1
 check "make install DESTDIR=... succeeds" test $? -eq 0
 check "destctl installed executable" test -x "$stage/usr/sbin/destctl"
+check "destctld installed executable" test -x "$stage/usr/sbin/destctld"
+check "the systemd unit runs the installed destctld" \
+    grep -q '^ExecStart=/usr/sbin/destctld$' "$stage/etc/systemd/system/destctld.service"
 check "destctl.conf installed" cmp "$top/conf/destctl.conf" "$stage/etc/destctl/destctl.conf"
 check "destinations.conf installed" cmp "$top/conf/destinations.conf" "$stage/etc/destctl/destinations.conf"
 check "the installed example configuration is valid" \
