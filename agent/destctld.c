@@ -133,8 +133,6 @@ static void listen_all(struct agent *a, const struct cfg *c, gid_t gid)
     snprintf(endpoint, sizeof(endpoint), "unix:%s", c->agent_control_socket);
     if (sm_server_listen(a->control, endpoint, (gid_t) - 1, why, sizeof(why)) < 0)
 	msg_fatal("cannot listen on control socket %s: %s", c->agent_control_socket, why);
-    if (chmod(c->agent_control_socket, 0600) < 0)
-	msg_fatal_sys("cannot make %s root-only", c->agent_control_socket);
 }
 
 /* daemonize - detach from the terminal */

@@ -625,44 +625,6 @@ static int sm_listen_unix(struct sm_server *s, const char *endpoint,
     return 0;
 }
 
-/* sm_inet_split - "host:port" or "[v6]:port" into new strings */
-static int sm_inet_split(const char *spec, char **host, char **port,
-			         char *why, size_t whysz)
-{
-    const char *h = spec, *end, *p;
-    size_t  hlen;
-
-    if (*spec == '[') {
-	h = spec + 1;
-	if ((end = strchr(h, ']')) == NULL)
-	    return sm_why(why, whysz, "missing ']' after IPv6 address");
-	if (end[1] != ':')
-	    return sm_why(why, whysz, "missing ':port' after host");
-	p = end + 2;
-    } else {
-	if ((end = strrchr(spec, ':')) == NULL)
-	    return sm_why(why, whysz, "missing ':port' after host");
-	if (memchr(spec, ':', (size_t) (end - spec)) != NULL)
-	    return sm_why(why, whysz,
-			  "IPv6 address must be written in [brackets]");
-	p = end + 1;
-    }
-    hlen = (size_t) (end - h);
-    if (hlen == 0)
-	return sm_why(why, whysz, "empty host");
-    if (*p == '\0')
-	return sm_why(why, whysz, "empty port");
-    if (p[strspn(p, "0123456789")] == '\0'
-	&& (strlen(p) > 5 || atoi(p) < 1 || atoi(p) > 65535))
-	return sm_why(why, whysz, "port must be 1 to 65535");
-    for (const char *cp = p; *cp; cp++)
-	if (!isalnum((unsigned char) *cp) && *cp != '-')
-	    return sm_why(why, whysz, "port must be a number or a service name");
-    *host = xstrndup(h, hlen);
-    *port = xstrdup(p);
-    return 0;
-}
-
 /* sm_inet_socket - a listening socket on ai, or -1 with errno */
 static int sm_inet_socket(const struct addrinfo *ai)
 {
@@ -699,7 +661,9 @@ static int sm_listen_inet(struct sm_server *s, const char *endpoint,
     char    addr[NI_MAXHOST];
     int     rc = -1, err, fd;
 
-    if (sm_inet_split(spec, &host, &port, why, whysz) < 0)
+    char   *path = NULL;
+
+    if (sockmap_endpoint_parse(endpoint, &path, &host, &port, why, whysz) < 0)
 	goto out;
     if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
 	sm_why(why, whysz, "cannot resolve %s: %s", spec, gai_strerror(err));
@@ -732,6 +696,7 @@ out:
     }
     if (res)
 	freeaddrinfo(res);
+    free(path);
     free(host);
     free(port);
     return rc;

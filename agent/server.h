@@ -7,8 +7,8 @@
  *
  * Limits: at most max_clients connections (a new one beyond is accepted and
  * closed at once, with a log line); requests of at most SOCKMAP_MAX_REQUEST
- * bytes; at most SM_MAX_PENDING unanswered requests per connection (reading
- * pauses until the oldest is answered); a connection idle for idle_timeout
+ * bytes; at most SM_MAX_PENDING requests per connection not yet answered or
+ * not yet fully sent (reading pauses until the oldest is done); a connection idle for idle_timeout
  * seconds with nothing pending is closed. A malformed request gets
  * "PERM <reason>" and the connection is closed after the replies before it
  * are sent. A client that goes away never harms the others.
@@ -43,15 +43,16 @@ struct sm_limits {
     int     idle_timeout;		/* seconds */
 };
 
-/* sm_server_new - a server on base; no listeners yet. */
+/* sm_server_new - a server on base; no listeners yet. Limits are at least 1. */
 extern struct sm_server *sm_server_new(struct event_base *base,
 				               const struct sm_limits *limits,
 				               sm_handler handler, void *ctx);
 
 /*
  * sm_server_listen - bind and listen on endpoint ("inet:HOST:PORT" or
- * "unix:PATH"). A unix socket replaces a stale socket file, is created mode
- * 0660 with group gid (when gid != (gid_t) -1), never world-accessible.
+ * "unix:PATH"). A unix socket replaces a stale socket file and is created
+ * mode 0660 with group gid, or 0600 when gid is (gid_t) -1: never
+ * world-accessible.
  * Returns 0, or -1 with why. May be called before privileges are dropped.
  */
 extern int sm_server_listen(struct sm_server *s, const char *endpoint, gid_t gid,

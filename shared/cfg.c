@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "cfg_impl.h"
 #include "log.h"
+#include "sockmap.h"
 #include "util.h"
 
 /* Value checks for string keys and list elements: 0 ok, -1 with why. */
@@ -670,19 +671,18 @@ static bool cfg_port_ok(const char *p)
     return *end == '\0' && v >= 1 && v <= 65535;
 }
 
-/* cfg_check_endpoint - inet:HOST:PORT or unix:PATH */
+/* cfg_check_endpoint - inet:HOST:PORT or unix:PATH, as the clients parse it */
 static int cfg_check_endpoint(const char *v, char *why, size_t whysz)
 {
-    const char *colon;
+    char   *path, *host, *port, reason[200];
+    int     rc = sockmap_endpoint_parse(v, &path, &host, &port, reason, sizeof(reason));
 
-    if (strncmp(v, "unix:", 5) == 0 && v[5] != '\0')
-	return 0;
-    if (strncmp(v, "inet:", 5) == 0 && (colon = strrchr(v + 5, ':')) != NULL
-	&& colon > v + 5 && cfg_port_ok(colon + 1))
-	return 0;
-    snprintf(why, whysz, "invalid endpoint \"%s\": expected inet:HOST:PORT or "
-	     "unix:PATH", v);
-    return -1;
+    free(path);
+    free(host);
+    free(port);
+    if (rc < 0)
+	snprintf(why, whysz, "invalid endpoint \"%s\": %s", v, reason);
+    return rc;
 }
 
 /* cfg_check_milter_socket - libmilter's socket syntax */

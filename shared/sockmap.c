@@ -258,8 +258,8 @@ static int sockmap_port_check(const char *port, char *why, size_t whysz)
     return 0;
 }
 
-/* sockmap_parse_inet - split "host:port" or "[host]:port" into c */
-static int sockmap_parse_inet(struct sockmap_client *c, const char *s,
+/* sockmap_parse_inet - split "host:port" or "[host]:port" */
+static int sockmap_parse_inet(const char *s, char **hostp, char **portp,
 			              char *why, size_t whysz)
 {
     const char *host = s;
@@ -298,17 +298,18 @@ static int sockmap_parse_inet(struct sockmap_client *c, const char *s,
     }
     if (sockmap_port_check(port, why, whysz) < 0)
 	return -1;
-    c->host = xstrndup(host, hostlen);
-    c->port = xstrdup(port);
+    *hostp = xstrndup(host, hostlen);
+    *portp = xstrdup(port);
     return 0;
 }
 
-/* sockmap_parse_endpoint - "unix:/path" or "inet:host:port" into c */
-static int sockmap_parse_endpoint(struct sockmap_client *c, const char *ep,
-				          char *why, size_t whysz)
+/* sockmap_endpoint_parse - "unix:/path" or "inet:host:port" */
+int     sockmap_endpoint_parse(const char *ep, char **path, char **host,
+			               char **port, char *why, size_t whysz)
 {
     struct sockaddr_un sun;
 
+    *path = *host = *port = NULL;
     if (strncmp(ep, "unix:", 5) == 0) {
 	if (ep[5] == '\0') {
 	    sockmap_why(why, whysz, "empty socket path after unix:");
@@ -319,11 +320,11 @@ static int sockmap_parse_endpoint(struct sockmap_client *c, const char *ep,
 			sizeof(sun.sun_path) - 1);
 	    return -1;
 	}
-	c->path = xstrdup(ep + 5);
+	*path = xstrdup(ep + 5);
 	return 0;
     }
     if (strncmp(ep, "inet:", 5) == 0)
-	return sockmap_parse_inet(c, ep + 5, why, whysz);
+	return sockmap_parse_inet(ep + 5, host, port, why, whysz);
     sockmap_why(why, whysz, "endpoint must be unix:/path or inet:host:port");
     return -1;
 }
@@ -346,7 +347,7 @@ struct sockmap_client *sockmap_client_new(const char *endpoint,
     c->endpoint = xstrdup(endpoint);
     netstring_parser_init(&c->parser, SOCKMAP_MAX_REPLY);
     c->request = buf_alloc(256, SOCKMAP_MAX_REQUEST_WIRE);
-    if (sockmap_parse_endpoint(c, endpoint, why, whysz) < 0)
+    if (sockmap_endpoint_parse(endpoint, &c->path, &c->host, &c->port, why, whysz) < 0)
 	c = sockmap_client_free(c);
     return c;
 }

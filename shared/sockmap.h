@@ -62,6 +62,16 @@ extern int sockmap_reply_parse(const char *payload, size_t len,
 			               char *why, size_t whysz);
 
 /*
+ * sockmap_endpoint_parse - split an endpoint as Postfix writes it: "unix:PATH"
+ * sets *path; "inet:HOST:PORT" or "inet:[IPV6]:PORT" sets *host and *port
+ * (1..65535 or a service name). The others are NULL; the caller frees all
+ * three. -1 with why ("endpoint must be unix:/path or inet:host:port",
+ * "missing ':port' after host", "port must be 1 to 65535", ...).
+ */
+extern int sockmap_endpoint_parse(const char *endpoint, char **path, char **host,
+				          char **port, char *why, size_t whysz);
+
+/*
  * Blocking client. Endpoints in Postfix's form: "unix:/path" or
  * "inet:host:port" (host may be [v6]). The connection is opened lazily,
  * kept, and re-opened once when a query finds it closed before any reply

@@ -177,6 +177,23 @@ like(send_to('chroot@dane-valid.test'), qr/^delivered /, 'stock chrooted master.
 my $after = () = slurp($ENV{LAB_MAILLOG}) =~ /Verified TLS connection established to mx1\.dane-valid\.test/g;
 is($after, $verified + 1, 'through a Verified DANE connection');
 
+# A dead authoritative server: no answer at all. The request gets TEMP at
+# agent.lookup_timeout (5 s here), never a weaker policy; the resolution
+# runs on to its own deadline and its failure is cached, so the next request
+# is answered TEMP at once.
+system('lab-dns stop child');
+my $t0 = time;
+like(sockmap_query($sock, 'tlspolicy', 'sts-enforce.test'),
+     qr/^TEMP DANE lookup not finished in time for sts-enforce\.test/, 'DNS down: TEMP, not may');
+my $waited = time - $t0;
+ok($waited >= 4 && $waited <= 8, "after agent.lookup_timeout ($waited s)");
+ok(wait_for(15, sub { slurp("$dir/agent.log") =~ /DANE outcome domain=sts-enforce\.test outcome=dns-error/ }),
+   'the lookup ran on to its deadline: a DNS error, never "no DANE"');
+$t0 = time;
+like(sockmap_query($sock, 'tlspolicy', 'sts-enforce.test'), qr/^TEMP /, 'the next request: TEMP');
+ok(time - $t0 <= 1, 'at once, from the cached failure');
+system('lab-dns start child');
+
 is(stop_agent($pid), 0, 'SIGTERM: a clean stop');
 ok(!-e "$dir/destctld.sock", 'the socket file is removed');
 done_testing();

@@ -266,6 +266,20 @@ sub deliver {
 			$seen .= $res =~ /relay=\Q$host\E\[/ ? "\@$host" : '@another MX';
 		}
 		is($seen, $want, "$d: $level -> $want") or diag($res);
+		next unless $seen =~ /^delivered/ && $level ne 'may';
+		# dane-only and secure always authenticate; dane does where the MX
+		# has TLSA records in a signed zone, else it is opportunistic. The
+		# TLS line of the same smtp process (it has no queue id) says which.
+		my ($pid, $relay) = $res =~ /postfix\/smtp\[(\d+)\]: .* relay=([^\[,]+)\[/;
+		my ($m) = grep { $_->{host} eq $relay } @{ $mx{$d} };
+		my $verified = $level ne 'dane'
+			|| ($dom{$d}{dnssec} eq 'signed' && $m->{tlsa} ne '-');
+		my (undef, $tls) = sh("grep -F 'postfix/smtp[$pid]: ' $ENV{LAB_MAILLOG} | grep 'TLS connection established'");
+		if ($verified) {
+			like($tls, qr/Verified TLS connection established to \Q$relay\E\[/, "$d: $level delivery verified");
+		} else {
+			unlike($tls, qr/Verified TLS/, "$d: $level delivery opportunistic");
+		}
 	}
 }
 
@@ -292,6 +306,28 @@ for my $d (@domains) {
 	my (undef, $again) = sh("lab-flush $qid");
 	like($again, qr/^delivered .*\Q$qid\E: to=<flush\@dane-mismatch.test>/, 'lab-flush: delivered after the policy change');
 
+	# Postfix takes mail by SMTP on 127.0.0.1:25 too.
+	sh("echo 'plain.test may' >$map && postfix reload");
+	my $smtp = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 25, Timeout => 5);
+	my $log = '';
+	# One reply (continuation lines included) after each command; the
+	# greeting comes first, before any command.
+	for my $cmd (undef, 'EHLO client.test', 'MAIL FROM:<s@lab-sender.test>',
+		'RCPT TO:<smtp@plain.test>', 'DATA', "Subject: by SMTP\r\n\r\nhello\r\n.", 'QUIT') {
+		last unless $smtp;
+		print $smtp "$cmd\r\n" if defined $cmd;
+		while (defined(my $line = <$smtp>)) { $log .= $line; last if $line =~ /^\d{3} / }
+	}
+	my ($sqid) = $log =~ /^250 2\.0\.0 Ok: queued as (\w+)/m;
+	ok($sqid, 'Postfix accepts mail on 127.0.0.1:25') or diag($log);
+	my $status = '';
+	for (1 .. 100) {
+		(undef, $status) = sh("grep -E ': $sqid: to=<smtp\@plain.test>.*status=' $ENV{LAB_MAILLOG}");
+		last if $status;
+		select(undef, undef, undef, 0.1);
+	}
+	like($status, qr/status=sent/, 'mail submitted by SMTP is delivered');
+
 	my $d = 'sts-idchange.test';
 	my (undef, $id) = sh("lab-set-policy-id $d 2 enforce");
 	is($id, "2\n", 'lab-set-policy-id prints the id');
@@ -311,6 +347,24 @@ for my $d (@domains) {
 	sh('lab-dns start child && lab-dns flush');
 	($st) = dig('plain.test', 'MX');
 	is($st, 'NOERROR', 'lab-dns start child: answers again');
+}
+
+# --- generated domains (t/lab/run --domains), in a lab of their own -------
+
+{
+	my ($rc, $out) = sh("$t_dir/lab/run" . q{ --domains 4 bash -c '
+		for d in gen1.test gen2.test gen3.test gen4.test; do
+			echo "$d $(dig MX $d | grep -o "flags:[^;]*")"
+			echo "$d $(lab-send x@$d | cut -d" " -f1)"
+		done
+		curl -sS -o /dev/null -w "gen2.test policy %{http_code}\n" --cacert $LAB_CA \
+			https://mta-sts.gen2.test/.well-known/mta-sts.txt'});
+	is($rc, 0, 'lab with --domains 4 runs');
+	# By gen-domains: 1 signed+STS, 2 unsigned+STS, 3 unsigned, 4 signed.
+	for (qw(gen1 gen4)) { like($out, qr/^$_.test flags: qr rd ra ad$/m, "$_.test is signed") }
+	for (qw(gen2 gen3)) { like($out, qr/^$_.test flags: qr rd ra$/m, "$_.test is unsigned") }
+	for (1 .. 4) { like($out, qr/^gen$_.test delivered$/m, "gen$_.test: delivered") }
+	like($out, qr/^gen2.test policy 200$/m, 'gen2.test: policy served');
 }
 
 done_testing();

@@ -29,7 +29,7 @@ static const struct {
     {"bad-facility.conf", DIR "bad-facility.conf:2: agent.log_facility: invalid value "
 	"\"mial\": expected one of mail, daemon, user, local0 ... local7"},
     {"bad-endpoint.conf", DIR "bad-endpoint.conf:2: agent.listen: invalid endpoint "
-	"\"tcp:127.0.0.1:10027\": expected inet:HOST:PORT or unix:PATH"},
+	"\"tcp:127.0.0.1:10027\": endpoint must be unix:/path or inet:host:port"},
     {"bad-cidr.conf", DIR "bad-cidr.conf:3: milter.internal_networks: invalid network "
 	"\"10.0.0.0/33\": expected ADDRESS/BITS, IPv4 or IPv6"},
     {"bad-chain.conf", DIR "bad-chain.conf:3: certificates: certificate \"partner\": "

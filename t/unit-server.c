@@ -210,6 +210,18 @@ static struct cl *cl_open(const char *ep)
     return c;
 }
 
+/* cl_must - cl_open, or end the child with the reason as its transcript */
+static struct cl *cl_must(const char *ep)
+{
+    struct cl *c = cl_open(ep);
+
+    if (c == NULL) {
+	dprintf(3, "cannot connect to %s: %s\n", ep, strerror(errno));
+	_exit(1);
+    }
+    return c;
+}
+
 /* cl_close - close and free */
 static void cl_close(struct cl *c)
 {
@@ -464,10 +476,7 @@ static void exchange_client(struct buf *out, const void *arg)
 	cp = bar ? bar + 1 : cp + strlen(cp);
     }
     buf_puts(wire, x->raw);
-    if ((c = cl_open(a->ep)) == NULL) {
-	buf_puts(out, "connect failed\n");
-	return;
-    }
+    c = cl_must(a->ep);
     cl_send(c, wire->data, wire->len, x->bytewise);
     for (int i = 0; i < x->nread; i++)
 	cl_read(c, out, READ_MS);
@@ -569,6 +578,7 @@ static void test_listen_errors(void)
     char    want[256];
     char    why[256];
     char    path[128];
+    struct stat st;
     FILE   *fp;
     int     rc;
 
@@ -597,7 +607,14 @@ static void test_listen_errors(void)
 	     "Address already in use", strrchr(inet_ep, ':') + 1);
     rc = sm_server_listen(s, inet_ep, (gid_t) -1, why, sizeof(why));
     is_string(want, rc < 0 ? why : "(accepted)", "a port in use is refused");
+    snprintf(path, sizeof(path), "%s/private.sock", dir);
+    snprintf(ep, sizeof(ep), "unix:%s", path);
+    rc = sm_server_listen(s, ep, (gid_t) -1, why, sizeof(why));
+    is_int(0600, rc == 0 && stat(path, &st) == 0 ? (long) (st.st_mode & 07777)
+	   : -1, "without a group a unix socket is mode 0600");
     sm_server_free(s);
+    ok(access(path, F_OK) < 0 && errno == ENOENT, "sm_server_free removes "
+       "the socket file");
     spin(20);				/* the probe of the live socket */
 }
 
@@ -723,13 +740,9 @@ static void backlog_client(struct buf *out, const void *arg)
     struct buf *got = buf_alloc(64, 1024);
     char    want[64];
     char    req[64];
-    struct cl *c = cl_open(arg);
+    struct cl *c = cl_must(arg);
     int     n = 0;
 
-    if (c == NULL) {
-	buf_puts(out, "connect failed\n");
-	return;
-    }
     for (int i = 0; i < BACKLOG; i++) {
 	snprintf(req, sizeof(req), "later 20 %d", i);
 	netstring_encode(wire, req, strlen(req));
@@ -752,13 +765,9 @@ static void bigs_client(struct buf *out, const void *arg)
 {
     struct buf *wire = buf_alloc(4096, 1 << 20);
     struct buf *got = buf_alloc(64, 1024);
-    struct cl *c = cl_open(arg);
+    struct cl *c = cl_must(arg);
     int     n = 0;
 
-    if (c == NULL) {
-	buf_puts(out, "connect failed\n");
-	return;
-    }
     for (int i = 0; i < BIGS; i++)
 	netstring_encode(wire, "big 100000", 10);
     cl_send(c, wire->data, wire->len, 0);
@@ -814,15 +823,16 @@ static long long now_ms(void)
 /* idle_client - a quiet client, and one that sent half a request */
 static void idle_client(struct buf *out, const void *arg)
 {
-    struct cl *a = cl_open(arg);
-    struct cl *b = cl_open(arg);
+    struct buf *wire = buf_alloc(256, 4096);
+    struct cl *a = cl_must(arg);
+    struct cl *b = cl_must(arg);
+    struct cl *d = cl_must(arg);
     long long t0;
     long long t;
 
-    if (a == NULL || b == NULL) {
-	buf_puts(out, "connect failed\n");
-	return;
-    }
+    for (int i = 0; i < BIGS; i++)
+	netstring_encode(wire, "big 100000", 10);
+    cl_send(d, wire->data, wire->len, 0);	/* and never read */
     cl_ask(a, "echo a");
     cl_read(a, out, READ_MS);
     cl_send(b, "10:ec", 5, 0);
@@ -832,8 +842,11 @@ static void idle_client(struct buf *out, const void *arg)
     cl_read(b, out, 3000);
     buf_printf(out, "closed after %s\n", t >= 800 && t <= 2000 ?
 	       "about 1 s" : "the wrong time");
+    usleep(300000);
     cl_close(a);
     cl_close(b);
+    cl_close(d);
+    buf_free(wire);
 }
 
 /* test_idle - idle_timeout closes quiet connections, half requests too */
@@ -842,12 +855,22 @@ static void test_idle(void)
     struct sm_limits idle = {100, 1};
     struct sm_limits normal = {100, 10};
     struct buf *out = buf_alloc(64, 1024);
+    char    want[256];
+    char    seen[256];
+    pid_t   pid;
 
+    buf_reset(logs);
     sm_server_set_limits(server, &idle);
-    run_client(idle_client, unix_ep, out, NULL);
+    pid = run_client(idle_client, unix_ep, out, NULL);
     sm_server_set_limits(server, &normal);
     is_string("OK a\nEOF\nEOF\nclosed after about 1 s\n", out->data,
 	      "idle connections closed after idle_timeout");
+    snprintf(want, sizeof(want), "socketmap client does not read its "
+	     "replies, closing peer=pid:%ld endpoint=%s timeout=1", (long) pid,
+	     unix_ep);
+    is_string(want, log_find("socketmap client does not read", seen,
+			     sizeof(seen)), "a client that does not read is "
+	      "closed too, with a log line");
     settle("idle");
     buf_free(out);
 }
@@ -859,10 +882,7 @@ static void limit_client(struct buf *out, const void *arg)
     char    req[32];
 
     for (int i = 0; i < 5; i++) {
-	if ((c[i] = cl_open(arg)) == NULL) {
-	    buf_puts(out, "connect failed\n");
-	    continue;
-	}
+	c[i] = cl_must(arg);
 	if (i < 3) {
 	    snprintf(req, sizeof(req), "echo c%d", i);
 	    cl_ask(c[i], req);
@@ -918,15 +938,11 @@ static void test_client_limit(void)
 static void gone_client(struct buf *out, const void *arg)
 {
     struct buf *wire = buf_alloc(256, 4096);
-    struct cl *keep = cl_open(arg);
-    struct cl *a = cl_open(arg);
-    struct cl *b = cl_open(arg);
-    struct cl *g = cl_open(arg);
+    struct cl *keep = cl_must(arg);
+    struct cl *a = cl_must(arg);
+    struct cl *b = cl_must(arg);
+    struct cl *g = cl_must(arg);
 
-    if (keep == NULL || a == NULL || b == NULL || g == NULL) {
-	buf_puts(out, "connect failed\n");
-	return;
-    }
     cl_ask(a, "later 200 orphan");
     cl_send(b, "10:echo", 7, 0);
     for (int i = 0; i < 10; i++)
@@ -947,14 +963,12 @@ static void gone_client(struct buf *out, const void *arg)
 /* killed_client - killed with a request pending */
 static void killed_client(struct buf *out, const void *arg)
 {
-    struct cl *c = cl_open(arg);
+    struct cl *c = cl_must(arg);
 
     (void) out;
-    if (c != NULL) {
-	cl_ask(c, "later 100 killed");
-	cl_send(c, "5:ec", 4, 0);
-	usleep(50000);
-    }
+    cl_ask(c, "later 100 killed");
+    cl_send(c, "5:ec", 4, 0);
+    usleep(50000);
     kill(getpid(), SIGKILL);
 }
 
@@ -1024,12 +1038,8 @@ static void starve_client(struct buf *out, const void *arg)
     char    req[32];
 
     for (int i = 0; i < 4; i++)
-	c[i] = cl_open(arg);
+	c[i] = cl_must(arg);
     for (int i = 0; i < 4; i++) {
-	if (c[i] == NULL) {
-	    buf_puts(out, "connect failed\n");
-	    continue;
-	}
 	snprintf(req, sizeof(req), "echo s%d", i);
 	cl_ask(c[i], req);
 	cl_read(c[i], out, READ_MS);
@@ -1127,11 +1137,10 @@ static void flood_client(struct buf *out, const void *arg)
 	cl_close(c);
     }
     buf_printf(out, "%d refused\n", refused);
-    if ((c = cl_open(arg)) != NULL) {
-	cl_ask(c, "echo after the flood");
-	cl_read(c, out, READ_MS);
-	cl_close(c);
-    }
+    c = cl_must(arg);
+    cl_ask(c, "echo after the flood");
+    cl_read(c, out, READ_MS);
+    cl_close(c);
 }
 
 /* test_many - MANY concurrent clients; a flood of malformed requests */
@@ -1184,9 +1193,9 @@ static void stop_server(evutil_socket_t fd, short what, void *ctx)
     server = sm_server_free(server);
 }
 
-/* stop_later - in 100 ms, free the server */
 static struct event *stop_ev;
 
+/* stop_later - in 100 ms, free the server */
 static void stop_later(void)
 {
     struct timeval tv = {0, 100000};
@@ -1198,12 +1207,8 @@ static void stop_later(void)
 /* pending_client - a request the server never answers: it stops first */
 static void pending_client(struct buf *out, const void *arg)
 {
-    struct cl *c = cl_open(arg);
+    struct cl *c = cl_must(arg);
 
-    if (c == NULL) {
-	buf_puts(out, "connect failed\n");
-	return;
-    }
     cl_ask(c, "later 300 orphan");
     cl_read(c, out, READ_MS);
     cl_close(c);
@@ -1231,9 +1236,9 @@ int     main(void)
     struct sm_limits lim = {100, 10};
 
     /* Per test function, in the order they run. */
-    plan(5 + (int) COUNT(listen_errors) + 3
+    plan(5 + (int) COUNT(listen_errors) + 5
 	 + 2 * ((int) COUNT(exchanges) + 1) + exchange_log_tests()
-	 + 2 + 1 + 5 + 2 + 6 + 5 + 5 + 6 + 4);
+	 + 2 + 1 + 5 + 3 + 6 + 5 + 5 + 6 + 4);
 
     tap_log_capture();
     logs = buf_alloc(4096, 1 << 22);

@@ -107,11 +107,25 @@ sub sockmap_raw {
     return $got;
 }
 
-# sockmap_query(SOCKET, MAP, KEY) - one request; the reply without framing
+# sockmap_query(SOCKET, MAP, KEY) - one request, as Postfix sends it (no
+# half-close); the reply without its framing
 sub sockmap_query {
     my ($sock, $map, $key) = @_;
     my $req = "$map $key";
-    my $got = sockmap_raw($sock, length($req) . ":$req,");
+    my $s = IO::Socket::UNIX->new(Peer => $sock) or die "connect $sock: $!";
+    print $s length($req) . ":$req,";
+    my $got = '';
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 30;
+        while ($got !~ /^(\d+):/ || length($got) < length($1) + length($1 // '') + 2) {
+            last if $got =~ /^(\d+):/ && length($got) >= length("$1:") + $1 + 1;
+            sysread($s, my $buf, 65536) or last;
+            $got .= $buf;
+        }
+        alarm 0;
+    };
+    close $s;
     return $got =~ /^(\d+):(.*),$/s && length($2) == $1 ? $2 : "MALFORMED: $got";
 }
 
