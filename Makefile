@@ -20,9 +20,9 @@ DESTDIR   ?=
 BUILD     ?= build
 SAN_FLAGS ?=
 CC        ?= cc
-PKGS      := libconfig libidn2 libunbound libevent
+PKGS      := libconfig libidn2 libunbound libevent libcurl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lidn2 -lunbound -levent)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lidn2 -lunbound -levent -lcurl -lsqlite3)
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wno-format-nonliteral
@@ -41,7 +41,8 @@ BENCH_SRC  := $(wildcard bench/*.c)
 SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
-TAP_OBJ    := $(BUILD)/obj/t/tap.o
+# tap.c and any other test helper (t/*.c that is not a unit test itself)
+TAP_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(UNIT_SRC),$(wildcard t/*.c)))
 UNIT_BIN   := $(UNIT_SRC:t/%.c=$(BUILD)/%.t)
 BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 PROGRAMS   := $(BUILD)/destctl $(AGENTD_SRC:agent/%.c=$(BUILD)/%)
@@ -51,7 +52,8 @@ LIBS       := $(LIBAGENT) $(LIBSHARED)
 
 # Debian packages: to build and test the C code, plus what the lab runs.
 DEB_BUILD  := gcc make libc6-dev pkg-config perl libconfig-dev libidn2-dev \
-              libunbound-dev libevent-dev dns-root-data
+              libunbound-dev libevent-dev libcurl4-openssl-dev libsqlite3-dev \
+              dns-root-data
 DEB_LAB    := $(shell cat t/lab/packages 2>/dev/null | sed 's/\#.*//')
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

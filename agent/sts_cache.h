@@ -1,0 +1,64 @@
+/*
+ * sts_cache - the durable MTA-STS policy cache (SQLite, WAL, synchronous=FULL).
+ *
+ * MTA-STS is trust on first use: a policy forgotten on restart is a
+ * downgrade. One row per domain; sts_cache_put() returns only after the row
+ * is committed to disk, so a crash (kill -9 included) loses nothing that was
+ * put. A missing file is created; a file SQLite cannot use (damaged, not a
+ * database, wrong schema) is renamed aside, never deleted, with a critical
+ * log line naming the new name and the enforce policies it may hold, and a
+ * new cache is started: never a crash. Times are passed in by the caller
+ * (an injectable clock for tests).
+ */
+#ifndef DESTCTL_STS_CACHE_H
+#define DESTCTL_STS_CACHE_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct sts_cache_entry {
+    char   *domain;			/* A-label, lower case */
+    char   *id;				/* the TXT id the policy was fetched for */
+    char   *policy;			/* the policy body as fetched, NUL-terminated */
+    time_t  fetched_at;			/* wall-clock seconds */
+    time_t  expires_at;			/* fetched_at + max_age */
+    char   *last_error;			/* the last failed refresh, or NULL */
+};
+
+struct sts_cache;
+
+/* sts_cache_open - open or create path; NULL with why only when no cache can
+ * be had at all (the directory is not writable, ...). */
+extern struct sts_cache *sts_cache_open(const char *path, char *why, size_t whysz);
+
+/* sts_cache_close - NULL-tolerant; returns NULL. */
+extern struct sts_cache *sts_cache_close(struct sts_cache *c);
+
+/* sts_cache_put - insert or replace e's row, committed before returning. 0, or
+ * -1 with why (logged by the caller). */
+extern int sts_cache_put(struct sts_cache *c, const struct sts_cache_entry *e,
+			         char *why, size_t whysz);
+
+/* sts_cache_set_error - record a failed refresh for domain (NULL clears). */
+extern int sts_cache_set_error(struct sts_cache *c, const char *domain,
+			               const char *error, char *why, size_t whysz);
+
+/* sts_cache_get - 1 and *e filled (release with sts_cache_entry_release), 0
+ * when domain has no row, -1 with why. */
+extern int sts_cache_get(struct sts_cache *c, const char *domain,
+			         struct sts_cache_entry *e, char *why, size_t whysz);
+
+/* sts_cache_delete - remove domain's row (mode none replaces a policy by none). */
+extern int sts_cache_delete(struct sts_cache *c, const char *domain, char *why,
+			            size_t whysz);
+
+/* sts_cache_foreach - call fn for every row (the agent loads all at start);
+ * e is borrowed for the call. Returns the rows seen, or -1 with why. */
+extern long sts_cache_foreach(struct sts_cache *c,
+			              void (*fn)(void *ctx, const struct sts_cache_entry *e),
+			              void *ctx, char *why, size_t whysz);
+
+/* sts_cache_entry_release - free an entry's strings. */
+extern void sts_cache_entry_release(struct sts_cache_entry *e);
+
+#endif
