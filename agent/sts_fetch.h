@@ -59,6 +59,10 @@ extern struct sts_fetch *sts_fetch_start(struct sts_fetcher *f, const char *doma
 				                 const char *const *addrs, size_t n,
 				                 sts_fetch_cb cb, void *ctx);
 
+/* sts_fetcher_set_port - connect to this port instead of 443 (tests run
+ * their HTTPS servers on unprivileged ports); the URL keeps its name. */
+extern void sts_fetcher_set_port(struct sts_fetcher *f, int port);
+
 /* sts_fetch_cancel - abandon a fetch. */
 extern void sts_fetch_cancel(struct sts_fetch *fetch);
 
