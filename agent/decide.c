@@ -375,3 +375,16 @@ void    decide(const struct decide_input *in, struct decision *out)
 	return;
     answer_level(&c);
 }
+
+/* decide_wants_sts - the MTA-STS step is reached: DANE did not answer */
+bool    decide_wants_sts(const struct decide_input *in)
+{
+    struct decide_input probe = *in;
+    struct decision d;
+
+    if (!in->profile->mta_sts || in->route || in->profile->tls == TLS_NONE)
+	return false;
+    probe.sts.state = STS_NOT_ASKED;	/* never answers: falls to the level */
+    decide(&probe, &d);
+    return !d.temp && !d.dane_applied;
+}

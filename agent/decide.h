@@ -108,6 +108,14 @@ struct decision {
 extern void decide(const struct decide_input *in, struct decision *out);
 
 /*
+ * decide_wants_sts - does the decision for in (its DANE outcome known) depend
+ * on the MTA-STS outcome? True when the profile asks for MTA-STS, there is no
+ * route, and DANE did not give the answer. Pure; the agent looks MTA-STS up
+ * only then, so a domain with DANE costs no policy fetch.
+ */
+extern bool decide_wants_sts(const struct decide_input *in);
+
+/*
  * render_postfix - the smtp_tls_policy_maps reply for a decision: appends
  * "OK <policy>" text (without the "OK ") to out, or, for a TEMP decision,
  * nothing and returns -1 (the caller answers TEMP with d->reason). Also -1,

@@ -556,14 +556,59 @@ static void test_render(void)
     buf_free(b);
 }
 
+/* When is MTA-STS looked up at all: rows {tls, dane, outcome, mta_sts, route, want}. */
+static const struct {
+    int     tls, dane;
+    enum dane_outcome outcome;
+    bool    mta_sts, route, want;
+} wants_sts[] = {
+    {TLS_PREFERRED, DANE_NONE, DANE_OUT_NOT_ASKED, true, false, true},
+    {TLS_PREFERRED, DANE_NONE, DANE_OUT_NOT_ASKED, false, false, false},
+    {TLS_PREFERRED, DANE_NONE, DANE_OUT_NOT_ASKED, true, true, false},
+    {TLS_NONE, DANE_NONE, DANE_OUT_NOT_ASKED, true, false, false},
+    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_ALL, true, false, false},
+    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_NONE, true, false, true},
+    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_SOME, true, false, true},
+    {TLS_PREFERRED, DANE_OPPORTUNISTIC, DANE_OUT_SOME, true, false, false},
+    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_BOGUS, true, false, false},
+    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_DNS_ERROR, true, false, false},
+    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_PENDING, true, false, false},
+    {TLS_REQUIRED, DANE_MANDATORY, DANE_OUT_NONE, true, false, false},
+};
+
+/* test_wants_sts - decide_wants_sts */
+static void test_wants_sts(void)
+{
+    for (size_t i = 0; i < COUNT(wants_sts); i++) {
+	struct profile_settings p;
+	struct decide_input in;
+
+	profile_builtin(&p);
+	p.tls = wants_sts[i].tls;
+	p.dane = wants_sts[i].dane;
+	p.mta_sts = wants_sts[i].mta_sts;
+	memset(&in, 0, sizeof(in));
+	in.profile = &p;
+	in.domain = "example.test";
+	in.route = wants_sts[i].route;
+	in.dane = wants_sts[i].outcome;
+	in.sts.state = STS_PENDING;
+	is_int(wants_sts[i].want, decide_wants_sts(&in), "wants MTA-STS: tls=%s dane=%s "
+	       "outcome=%s mta_sts=%d route=%d", name_code_name(profile_tls_names, p.tls),
+	       name_code_name(profile_dane_names, p.dane),
+	       dane_outcome_name(in.dane), p.mta_sts, in.route);
+    }
+}
+
 int     main(void)
 {
     tap_log_capture();
     plan(MATRIX * 3 + 2 + (int) COUNT(rows) * 4 + (int) COUNT(profile_cases) + 1
-	 + 7 + 1 + 7 + 1 + 2 + 1 + 1 + 2);
+	 + 7 + 1 + 7 + 1 + 2 + 1 + 1 + 2 + (int) COUNT(wants_sts));
     test_matrix();
     test_rows();
     test_profile_map();
     test_render();
+    test_wants_sts();
     return exit_status();
 }
