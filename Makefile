@@ -20,14 +20,14 @@ DESTDIR   ?=
 BUILD     ?= build
 SAN_FLAGS ?=
 CC        ?= cc
-PKGS      := libconfig libidn2 libunbound libevent libcurl sqlite3
+PKGS      := libconfig libidn2 libunbound libevent libcurl sqlite3 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lidn2 -lunbound -levent -lcurl -lsqlite3)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lidn2 -lunbound -levent -lcurl -lsqlite3 -lcrypto)
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) \
-             -Ishared -Iagent -It $(PKG_CFLAGS) -MMD -MP
+             -Ishared -Iagent -Imilter -It $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 SHARED_SRC := $(wildcard shared/*.c)
@@ -35,25 +35,33 @@ CLI_SRC    := agent/destctl.c $(wildcard agent/cli_*.c)
 AGENTD_SRC := $(wildcard agent/destctld.c)
 # The agent's modules, shared by destctld, destctl (check, explain) and tests.
 AGENT_SRC  := $(filter-out $(CLI_SRC) $(AGENTD_SRC),$(wildcard agent/*.c))
+MILTERD_SRC := $(wildcard milter/destctl-milter.c)
+# The milter's modules (everything but its main), shared with tests.
+MILTER_SRC := $(filter-out $(MILTERD_SRC),$(wildcard milter/*.c))
 UNIT_SRC   := $(wildcard t/unit-*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
 
 SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
+MILTER_OBJ := $(MILTER_SRC:%.c=$(BUILD)/obj/%.o)
 # tap.c and any other test helper (t/*.c that is not a unit test itself)
 TAP_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(UNIT_SRC),$(wildcard t/*.c)))
 UNIT_BIN   := $(UNIT_SRC:t/%.c=$(BUILD)/%.t)
 BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
-PROGRAMS   := $(BUILD)/destctl $(AGENTD_SRC:agent/%.c=$(BUILD)/%)
+PROGRAMS   := $(BUILD)/destctl $(AGENTD_SRC:agent/%.c=$(BUILD)/%) \
+              $(MILTERD_SRC:milter/%.c=$(BUILD)/%)
 LIBSHARED  := $(BUILD)/libdestctl.a
 LIBAGENT   := $(BUILD)/libagent.a
-LIBS       := $(LIBAGENT) $(LIBSHARED)
+LIBMILTER  := $(BUILD)/libdmilter.a
+LIBS       := $(LIBMILTER) $(LIBAGENT) $(LIBSHARED)
+# libmilter has no pkg-config file; Debian's libmilter-dev puts it in the path.
+MILTER_LIBS := -lmilter -lpthread
 
 # Debian packages: to build and test the C code, plus what the lab runs.
 DEB_BUILD  := gcc make libc6-dev pkg-config perl libconfig-dev libidn2-dev \
               libunbound-dev libevent-dev libcurl4-openssl-dev libsqlite3-dev \
-              dns-root-data
+              libssl-dev libmilter-dev dns-root-data
 DEB_LAB    := $(shell cat t/lab/packages 2>/dev/null | sed 's/\#.*//')
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -79,6 +87,13 @@ $(LIBSHARED): $(SHARED_OBJ)
 $(LIBAGENT): $(AGENT_OBJ)
 	rm -f $@
 	ar rcs $@ $^
+
+$(LIBMILTER): $(MILTER_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/destctl-milter: $(BUILD)/obj/milter/destctl-milter.o $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/destctl: $(CLI_OBJ) $(LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(PKG_LIBS)

@@ -57,6 +57,12 @@ static void agent_restart_needed(const struct cfg *old, const struct cfg *new)
 	|| !agent_same_list(&old->resolver_forward, &new->resolver_forward))
 	msg_warn("resolver settings changed: restart destctld to apply them; the "
 		 "old values stay in force");
+    if (!str_eq(old->agent_cache_file, new->agent_cache_file)
+	|| !str_eq(old->mta_sts_ca_file, new->mta_sts_ca_file)
+	|| !str_eq(old->mta_sts_proxy, new->mta_sts_proxy)
+	|| old->mta_sts_fetch_timeout != new->mta_sts_fetch_timeout)
+	msg_warn("agent.cache_file or mta_sts settings changed: restart destctld to "
+		 "apply them; the old values stay in force");
 }
 
 /* agent_reload - validate completely, then swap */
@@ -125,6 +131,7 @@ void    control_handle(void *ctx, struct sm_request *req, const char *cmd,
 	} else {
 	    dane_flush(a->dane, domain);
 	    resolver_flush(a->resolver, domain);
+	    sts_forget(a->sts, domain);	/* re-read from the durable cache */
 	    msg_info("control: flushed cached results domain=%s", domain);
 	    sm_reply(req, SOCKMAP_OK, domain);
 	}

@@ -17,6 +17,7 @@
 #include "resolver.h"
 #include "server.h"
 #include "strmap.h"
+#include "sts.h"
 
 /* A configuration snapshot, held by the agent and by each lookup in flight. */
 struct agent_cfg {
@@ -30,6 +31,9 @@ struct agent {
     struct agent_cfg *cur;		/* the configuration in force */
     struct resolver *resolver;
     struct dane *dane;
+    struct sts_cache *sts_cache;	/* durable MTA-STS policies, or NULL */
+    struct sts_fetcher *fetcher;	/* HTTPS policy fetches */
+    struct sts *sts;			/* MTA-STS outcomes */
     struct sm_server *server;		/* socketmap: Postfix, Sendmail, milter */
     struct sm_server *control;		/* root-only: status, flush, reload */
     struct strmap *last;		/* domain -> last reply (char *), to log changes */

@@ -129,7 +129,7 @@ extern int render_postfix(const struct decision *d, struct buf *out);
  * render_profile - the `profile` map value (INTERFACES.md): space-separated
  * key=value fields, values percent-encoded (RFC 3986 unreserved kept):
  * domain, profile, tls, dane, mta_sts, decision, reason, bounce_verification,
- * refuse. `profile_name` is the matched entry ("default" for the default).
+ * refuse, early_refusal. `profile_name` is the matched entry ("default" for the default).
  * Appends to out; the first field gets no leading space. Past out's limit,
  * out's overflow flag is set.
  */

@@ -7,7 +7,8 @@
  *	destctld answers, over the socketmap protocol, which TLS policy the
  *	MTA must apply to each destination: it finds the destination's
  *	profile, validates DNSSEC itself with libunbound, computes the DANE
- *	outcome (RFC 7672), and decides. Postfix asks it through
+ *	outcome (RFC 7672) and the MTA-STS policy (RFC 8461, fetched over
+ *	HTTPS and kept in a durable cache), and decides. Postfix asks it through
  *	smtp_tls_policy_maps (map "tlspolicy"); the milter asks map "profile".
  *
  *	It binds every agent.listen socket and the root-only control socket,
@@ -33,6 +34,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "agent.h"
 #include "log.h"
@@ -187,6 +190,9 @@ int     main(int argc, char **argv)
     if (optind != argc)
 	usage();
     log_init("destctld", true);
+    /* libcurl's global state, before any thread (libunbound's) exists. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	msg_fatal("cannot initialise libcurl");
     diag_init(&d);
     if ((c = cfg_load(config, &d)) == NULL) {
 	diag_print_errors(&d, stderr);
@@ -226,6 +232,14 @@ int     main(int argc, char **argv)
 				   why, sizeof(why))) == NULL)
 	msg_fatal("cannot start the resolver: %s", why);
     a.dane = dane_new(a.base, a.resolver);
+    if ((a.fetcher = sts_fetcher_new(a.base, c->mta_sts_ca_file, c->mta_sts_proxy,
+				     c->mta_sts_fetch_timeout, why, sizeof(why))) == NULL)
+	msg_fatal("cannot start MTA-STS policy fetches: %s", why);
+    /* Opened as agent.user: SQLite creates its -wal and -shm files beside. */
+    if ((a.sts_cache = sts_cache_open(c->agent_cache_file, why, sizeof(why))) == NULL)
+	msg_fatal("cannot open the MTA-STS cache %s: %s (a policy cache that "
+		  "forgets is a downgrade: not starting)", c->agent_cache_file, why);
+    a.sts = sts_new(a.base, a.resolver, a.fetcher, a.sts_cache);
     sigs[0] = evsignal_new(a.base, SIGHUP, on_signal, &a);
     sigs[1] = evsignal_new(a.base, SIGTERM, on_signal, &a);
     sigs[2] = evsignal_new(a.base, SIGINT, on_signal, &a);
@@ -241,11 +255,15 @@ int     main(int argc, char **argv)
 	event_free(sigs[i]);
     a.server = sm_server_free(a.server);
     a.control = sm_server_free(a.control);
+    a.sts = sts_free(a.sts);
+    a.fetcher = sts_fetcher_free(a.fetcher);
+    a.sts_cache = sts_cache_close(a.sts_cache);
     a.resolver = resolver_free(a.resolver);
     a.dane = dane_free(a.dane);
     lookup_release(&a);
     agent_cfg_release(a.cur);
     event_base_free(a.base);
+    curl_global_cleanup();
     remove_pid_file();
     msg_info("destctld stopped");
     return 0;

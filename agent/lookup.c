@@ -26,7 +26,7 @@
 #define LOOKUP_REPLY_MAX 4096
 #define LOOKUP_LAST_MAX	100000	/* domains whose last answer is kept */
 
-/* A request waiting for its DANE outcome. */
+/* A request waiting for its DANE and/or MTA-STS outcome. */
 struct pending {
     struct agent *a;
     struct agent_cfg *ac;		/* the snapshot the request started with */
@@ -34,7 +34,11 @@ struct pending {
     bool    profile_map;		/* the profile map, not tlspolicy */
     char    domain[DOMAIN_MAX + 1];
     const struct profile *p;		/* borrowed from ac */
-    struct dane_wait *wait;
+    struct decide_input in;		/* outcomes so far */
+    struct dane_result dane;		/* copy of what in.dane_why points into */
+    struct sts_result sts;		/* copy of what in.sts points into */
+    struct dane_wait *dane_wait;
+    struct sts_wait *sts_wait;
     struct event *timer;
 };
 
@@ -115,35 +119,64 @@ static void pending_free(struct pending *pd)
     free(pd);
 }
 
+/* pending_answer - every outcome needed is in: answer, free */
+static void pending_answer(struct pending *pd)
+{
+    lookup_answer(pd->a, pd->req, pd->profile_map, pd->domain, pd->p, &pd->in);
+    pending_free(pd);
+}
+
+/* lookup_sts_done - the MTA-STS outcome arrived in time */
+static void lookup_sts_done(void *ctx, const struct sts_result *res)
+{
+    struct pending *pd = ctx;
+
+    pd->sts_wait = NULL;
+    pd->sts = *res;
+    pd->in.sts.state = pd->sts.state;
+    pd->in.sts.mx_match = pd->sts.mx_match;
+    pd->in.sts.why = pd->sts.why;
+    pending_answer(pd);
+}
+
+/* lookup_after_dane - DANE known (or not asked): MTA-STS if it matters */
+static void lookup_after_dane(struct pending *pd)
+{
+    if (!decide_wants_sts(&pd->in)) {
+	pending_answer(pd);
+	return;
+    }
+    pd->in.sts.state = STS_PENDING;
+    pd->sts_wait = sts_lookup(pd->a->sts, pd->domain, lookup_sts_done, pd);
+}
+
 /* lookup_dane_done - the DANE outcome arrived in time */
 static void lookup_dane_done(void *ctx, const struct dane_result *res)
 {
     struct pending *pd = ctx;
-    struct decide_input in;
 
-    pd->wait = NULL;
-    lookup_input(&in, pd->p, pd->domain);
-    in.dane = res->outcome;
-    in.dane_why = res->why;
-    lookup_answer(pd->a, pd->req, pd->profile_map, pd->domain, pd->p, &in);
-    pending_free(pd);
+    pd->dane_wait = NULL;
+    pd->in.dane = res->outcome;
+    snprintf(pd->dane.why, sizeof(pd->dane.why), "%s", res->why);
+    pd->in.dane_why = pd->dane.why;
+    lookup_after_dane(pd);
 }
 
 /* lookup_timeout - agent.lookup_timeout passed: TEMP, never weaker */
 static void lookup_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct pending *pd = arg;
-    struct decide_input in;
 
     (void) fd;
     (void) what;
-    if (pd->wait)
-	dane_cancel(pd->wait);		/* the lookup goes on and is cached */
-    pd->wait = NULL;
-    lookup_input(&in, pd->p, pd->domain);
-    in.dane = DANE_OUT_PENDING;
-    lookup_answer(pd->a, pd->req, pd->profile_map, pd->domain, pd->p, &in);
-    pending_free(pd);
+    /* The lookups go on and fill their caches for the next request. */
+    if (pd->dane_wait)
+	dane_cancel(pd->dane_wait);
+    if (pd->sts_wait)
+	sts_cancel(pd->sts_wait);
+    pd->dane_wait = NULL;
+    pd->sts_wait = NULL;
+    pending_answer(pd);			/* PENDING outcomes answer TEMP */
 }
 
 /* lookup_domain - a recipient domain */
@@ -152,17 +185,10 @@ static void lookup_domain(struct agent *a, struct sm_request *req, bool profile_
 {
     struct agent_cfg *ac = agent_cfg_hold(a);
     const struct profile *p = profile_table_match(ac->cfg->profiles, domain);
-    struct decide_input in;
     struct pending *pd;
     struct dane_wait *w;
     struct timeval tv = {ac->cfg->agent_lookup_timeout, 0};
 
-    if (p->eff.dane == DANE_NONE || p->eff.tls == TLS_NONE) {
-	lookup_input(&in, p, domain);
-	lookup_answer(a, req, profile_map, domain, p, &in);
-	agent_cfg_release(ac);
-	return;
-    }
     pd = xcalloc(1, sizeof(*pd));
     pd->a = a;
     pd->ac = ac;
@@ -170,12 +196,24 @@ static void lookup_domain(struct agent *a, struct sm_request *req, bool profile_
     pd->profile_map = profile_map;
     pd->p = p;
     snprintf(pd->domain, sizeof(pd->domain), "%s", domain);
+    lookup_input(&pd->in, p, pd->domain);
+    if (p->eff.dane == DANE_NONE || p->eff.tls == TLS_NONE) {
+	if (!decide_wants_sts(&pd->in)) {
+	    pending_answer(pd);		/* nothing to look up */
+	    return;
+	}
+    }
     pd->timer = evtimer_new(a->base, lookup_timeout, pd);
     evtimer_add(pd->timer, &tv);
-    /* A cached outcome answers (and frees pd) before dane_lookup returns,
+    if (p->eff.dane == DANE_NONE || p->eff.tls == TLS_NONE) {
+	lookup_after_dane(pd);
+	return;
+    }
+    pd->in.dane = DANE_OUT_PENDING;
+    /* A cached outcome answers (and may free pd) before dane_lookup returns,
      * and the result is then NULL: pd must not be touched. */
     if ((w = dane_lookup(a->dane, domain, lookup_dane_done, pd)) != NULL)
-	pd->wait = w;
+	pd->dane_wait = w;
 }
 
 /* lookup_route - an explicit next hop: the strictest routed profile */

@@ -190,5 +190,6 @@ void    render_profile(const struct decide_input *in, const char *profile_name,
     put_field(out, start, "reason", d->reason);
     put_field(out, start, "bounce_verification", p->bounce_verification ? "on" : "off");
     put_field(out, start, "refuse", refuse_name(d->refuse));
+    put_field(out, start, "early_refusal", in->profile->early_refusal ? "on" : "off");
     buf_free(policy);
 }

@@ -497,9 +497,19 @@ static bool resolver_drop_answer(const char *key, void *value, void *ctx)
 {
     const char *name = ctx;
     const char *sp = strchr(key, ' ');
+    size_t  klen, nlen;
 
-    if (name && (sp == NULL || strcmp(sp + 1, name) != 0))
+    /* name itself and every name under it (_mta-sts.name, mx.name...) */
+    if (name && sp) {
+	klen = strlen(sp + 1);
+	nlen = strlen(name);
+	if (!(strcmp(sp + 1, name) == 0
+	      || (klen > nlen && sp[1 + klen - nlen - 1] == '.'
+		  && strcmp(sp + 1 + klen - nlen, name) == 0)))
+	    return true;
+    } else if (name) {
 	return true;
+    }
     answer_release(value);
     return false;
 }

@@ -84,7 +84,8 @@ extern struct resolver *resolver_free(struct resolver *r);
 extern void resolver_query(struct resolver *r, const char *name, int type,
 			           resolver_cb cb, void *ctx);
 
-/* resolver_flush - forget cached answers for name (every type), or all (NULL). */
+/* resolver_flush - forget cached answers for name and every name under it
+ * (every type), or all (NULL). */
 extern void resolver_flush(struct resolver *r, const char *name);
 
 /* resolver_stats - resolutions in flight, queued, cache entries. */

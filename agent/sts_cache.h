@@ -39,7 +39,8 @@ extern struct sts_cache *sts_cache_close(struct sts_cache *c);
 extern int sts_cache_put(struct sts_cache *c, const struct sts_cache_entry *e,
 			         char *why, size_t whysz);
 
-/* sts_cache_set_error - record a failed refresh for domain (NULL clears). */
+/* sts_cache_set_error - record a failed refresh for domain (NULL clears);
+ * 0 and nothing stored when domain has no row. */
 extern int sts_cache_set_error(struct sts_cache *c, const char *domain,
 			               const char *error, char *why, size_t whysz);
 
@@ -53,7 +54,8 @@ extern int sts_cache_delete(struct sts_cache *c, const char *domain, char *why,
 			            size_t whysz);
 
 /* sts_cache_foreach - call fn for every row (the agent loads all at start);
- * e is borrowed for the call. Returns the rows seen, or -1 with why. */
+ * e is borrowed for the call; fn must not call the cache (such calls fail).
+ * Returns the rows seen, or -1 with why. */
 extern long sts_cache_foreach(struct sts_cache *c,
 			              void (*fn)(void *ctx, const struct sts_cache_entry *e),
 			              void *ctx, char *why, size_t whysz);

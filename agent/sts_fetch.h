@@ -42,7 +42,15 @@ struct sts_fetch;
 typedef void (*sts_fetch_cb)(void *ctx, enum sts_fetch_status status,
 			             const char *body, size_t len, const char *why);
 
-/* sts_fetcher_new - a fetcher on base; proxy "" for none. NULL with why. */
+/*
+ * sts_fetcher_new - a fetcher on base; proxy "" for none, else
+ * http(s)://ADDRESS:PORT (a host name is refused: curl would resolve it with
+ * the system resolver). Calls curl_global_init() (curl counts the calls;
+ * sts_fetcher_free() calls curl_global_cleanup()); main() should call
+ * curl_global_init(CURL_GLOBAL_DEFAULT) itself before any thread starts and
+ * curl_global_cleanup() at exit. NULL with why: CA file unreadable, proxy by
+ * name, timeout_s < 1.
+ */
 extern struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 				                   const char *ca_file, const char *proxy,
 				                   int timeout_s, char *why, size_t whysz);
@@ -52,8 +60,12 @@ extern struct sts_fetcher *sts_fetcher_free(struct sts_fetcher *f);
 
 /*
  * sts_fetch_start - fetch the policy of domain from one of addrs (numeric
- * IPv4/IPv6 addresses of mta-sts.<domain>, n >= 1). Returns a handle for
- * sts_fetch_cancel; the callback is not called after a cancel.
+ * IPv4/IPv6 addresses of mta-sts.<domain>, n >= 1). Addresses are tried in
+ * order: a connect failure moves on to the next within timeout_s.
+ * Non-numeric addresses are ignored (warned); none left: FETCH_CONNECT; a
+ * malformed domain: FETCH_OTHER (both from the loop). The handle is valid
+ * until the callback returns or sts_fetch_cancel(); the callback may cancel
+ * other fetches or free the fetcher.
  */
 extern struct sts_fetch *sts_fetch_start(struct sts_fetcher *f, const char *domain,
 				                 const char *const *addrs, size_t n,

@@ -101,6 +101,9 @@ static const struct cfg_key cfg_keys[] = {
     "clients whose mail is outbound (CIDR)"},
     {"milter.outbound_daemons", CT_LIST, F(milter_outbound_daemons), "", 0, 0, NULL,
 	cfg_check_nonempty, "Postfix {daemon_name} values whose mail is outbound"},
+    {"milter.local_daemons", CT_LIST, F(milter_local_daemons), "local", 0, 0, NULL,
+	cfg_check_nonempty, "{daemon_name} values of local submission (Postfix "
+    "non_smtpd_milters): tagged, never refused"},
     {"milter.on_agent_error", CT_CHOICE, F(milter_on_agent_error), "tempfail", 0, 0,
 	cfg_agent_errors, NULL, "when the agent cannot answer: tempfail or accept"},
     {"bounce_verification.key_file", CT_PATH, F(bv_key_file),
@@ -775,12 +778,35 @@ static int cfg_check_facility(const char *v, char *why, size_t whysz)
     return -1;
 }
 
-/* cfg_check_proxy - empty or an http(s) URL with host */
+/* cfg_check_proxy - empty, or http(s)://ADDRESS:PORT: a proxy given by name
+ * would be looked up with the system resolver, which the agent never uses */
 static int cfg_check_proxy(const char *v, char *why, size_t whysz)
 {
-    if (*v == '\0' || (strncmp(v, "http://", 7) == 0 && v[7])
-	|| (strncmp(v, "https://", 8) == 0 && v[8]))
+    const char *host = strncmp(v, "http://", 7) == 0 ? v + 7
+    : strncmp(v, "https://", 8) == 0 ? v + 8 : NULL;
+    char    addr[INET6_ADDRSTRLEN + 1];
+    unsigned char bin[16];
+    const char *end;
+    size_t  len;
+
+    if (*v == '\0')
 	return 0;
-    snprintf(why, whysz, "invalid proxy \"%s\": expected http://HOST:PORT", v);
+    if (host != NULL) {
+	if (*host == '[') {
+	    host++;
+	    end = strchr(host, ']');
+	} else {
+	    end = strchr(host, ':');
+	}
+	len = end ? (size_t) (end - host) : 0;
+	if (len > 0 && len < sizeof(addr)) {
+	    memcpy(addr, host, len);
+	    addr[len] = '\0';
+	    if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+		return 0;
+	}
+    }
+    snprintf(why, whysz, "invalid proxy \"%s\": expected http://ADDRESS:PORT "
+	     "(an IP address: a name would need the system resolver)", v);
     return -1;
 }

@@ -67,6 +67,7 @@ struct cfg {
     char   *milter_agent;
     struct strlist milter_internal_networks;
     struct strlist milter_outbound_daemons;
+    struct strlist milter_local_daemons;
     char   *milter_on_agent_error;
 
     /* bounce_verification */

@@ -54,9 +54,7 @@ const struct profile_key_info profile_keys[PK_COUNT] = {
     "TLS level: none, preferred, required, preferred-verify, required-verify, required-verify-hosted"},
     {PK_DANE, "dane", "dane", "DANE", PKT_ENUM, profile_dane_names, 0, 0, true,
     "DANE (RFC 7672): none, opportunistic, mandatory"},
-    /* MTA-STS is stored, and shown as not enforced, until the agent fetches
-     * policies: a profile must never look safer than what is applied. */
-    {PK_MTA_STS, "mta_sts", "mta-sts", "MTA-STS", PKT_BOOL, NULL, 0, 0, false,
+    {PK_MTA_STS, "mta_sts", "mta-sts", "MTA-STS", PKT_BOOL, NULL, 0, 0, true,
     "apply the domain's MTA-STS policy (RFC 8461): on, off"},
     {PK_IP_PREFERENCE, "ip_preference", "ip-preference", "IP preference", PKT_ENUM,
 	profile_ip_names, 0, 0, false,

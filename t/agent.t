@@ -71,7 +71,7 @@ is(postmap('[mx1.plain.test]:25'), 'secure match=nexthop:dot-nexthop',
 is(postmap('[nowhere.test]:25'), 'NOTFOUND', 'a next hop no profile routes to: NOTFOUND');
 is(postmap('routed.test'), 'encrypt', 'the routed domain itself: its own TLS level');
 like(postmap('bogus.test', 'profile'),
-     qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp$/,
+     qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp early_refusal=off$/,
      'the profile map');
 like(sockmap_query($sock, 'nosuchmap', 'x'), qr/^PERM unknown map$/, 'an unknown map: PERM');
 like(sockmap_query($sock, 'tlspolicy', 'ex_ample.test'), qr/^PERM invalid domain name$/, 'an invalid domain: PERM');

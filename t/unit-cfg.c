@@ -109,10 +109,10 @@ static void test_good(void)
     is_int(10, p ? p->eff.recipient_minutes : -1, "recipient_limit minutes");
     p = profile_table_find(c->profiles, ".example.org");
     is_string("partner", p ? p->eff.client_certificate : NULL, "client_certificate");
-    is_int(4, d.nwarnings, "four warnings: settings not enforced yet");
+    is_int(3, d.nwarnings, "three warnings: settings not enforced yet");
     is_string(DIR "good.dest:5: warning: destination \".example.org\": not enforced "
 	      "yet: client_certificate, bounce_profile (stored and shown, but no MTA "
-	      "applies it in this version)", d.v[1].text, "the not-enforced warning");
+	      "applies it in this version)", d.v[0].text, "the not-enforced warning");
     cfg_free(c);
     diag_release(&d);
 }

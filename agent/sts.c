@@ -1,0 +1,554 @@
+/*
+ * sts - MTA-STS outcomes per domain; see sts.h.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "domain.h"
+#include "log.h"
+#include "strmap.h"
+#include "sts.h"
+#include "sts_policy.h"
+#include "tlsa.h"
+#include "util.h"
+
+#define T_A	1
+#define T_MX	15
+#define T_TXT	16
+#define T_AAAA	28
+
+#define STS_REFRESH_CHECK	300	/* seconds between refresh scans */
+#define STS_REFRESH_RETRY	3600	/* after a failed refresh */
+#define STS_MAX_TXT		16	/* TXT records examined */
+#define STS_MAX_ADDRS		8	/* policy host addresses tried */
+#define STS_TXT_MAX		1024	/* bytes of one TXT text */
+
+/* What is known of a domain that has (had) a policy. */
+struct known {
+    struct sts_policy *policy;		/* NULL: none (mode none, expired...) */
+    char    id[STS_ID_MAX + 1];		/* the id the policy was fetched for */
+    time_t  fetched_at;
+    time_t  expires_at;
+    time_t  next_try;			/* no refresh before this */
+    char    announced[STS_ID_MAX + 1];	/* id last logged as found/applied */
+};
+
+struct sts_wait {
+    struct job *job;
+    sts_cb  cb;
+    void   *ctx;
+    struct sts_wait *next;
+};
+
+struct job {
+    struct sts *s;
+    char   *domain;
+    bool    refresh;			/* fetch even if the id is unchanged */
+    char    txt_id[STS_ID_MAX + 1];	/* "" when no valid TXT */
+    char    txt_why[160];
+    int     pending;			/* address queries outstanding */
+    char   *addrs[STS_MAX_ADDRS];
+    size_t  naddrs;
+    struct sts_fetch *fetch;
+    struct sts_result res;
+    struct sts_wait *waiters;
+};
+
+struct sts {
+    struct event_base *base;
+    struct resolver *r;
+    struct sts_fetcher *f;
+    struct sts_cache *cache;
+    struct strmap *known;		/* domain -> struct known */
+    struct strmap *jobs;		/* domain -> struct job */
+    struct event *refresh;
+};
+
+static void job_finish(struct job *j);
+static void job_use_policy(struct job *j);
+
+/* known_get - the domain's entry, made on demand */
+static struct known *known_get(struct sts *s, const char *domain)
+{
+    struct known *k = strmap_get(s->known, domain);
+
+    if (k == NULL) {
+	k = xcalloc(1, sizeof(*k));
+	strmap_put(s->known, domain, k);
+    }
+    return k;
+}
+
+/* known_valid - a policy in force now */
+static bool known_valid(const struct known *k, time_t now)
+{
+    return k && k->policy && k->expires_at > now;
+}
+
+/* known_set - adopt a parsed policy (takes p) */
+static void known_set(struct known *k, struct sts_policy *p, const char *id,
+		              time_t fetched_at)
+{
+    sts_policy_free(k->policy);
+    k->policy = p;
+    snprintf(k->id, sizeof(k->id), "%s", id);
+    k->fetched_at = fetched_at;
+    k->expires_at = fetched_at + p->max_age;
+    k->next_try = 0;
+}
+
+/* sts_load_one - sts_cache_foreach callback: a row into memory */
+static void sts_load_one(void *ctx, const struct sts_cache_entry *e)
+{
+    struct sts *s = ctx;
+    struct sts_policy *p;
+    char    why[256];
+
+    if ((p = sts_policy_parse(e->policy, strlen(e->policy), why, sizeof(why))) == NULL) {
+	msg_warn("MTA-STS cached policy unusable domain=%s why=%s", e->domain, why);
+	return;
+    }
+    known_set(known_get(s, e->domain), p, e->id, e->fetched_at);
+    ((struct known *) strmap_get(s->known, e->domain))->expires_at = e->expires_at;
+}
+
+/* job_result - set the outcome */
+static void job_result(struct job *j, enum sts_state state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void job_result(struct job *j, enum sts_state state, const char *fmt, ...)
+{
+    va_list ap;
+
+    j->res.state = state;
+    va_start(ap, fmt);
+    vsnprintf(j->res.why, sizeof(j->res.why), fmt, ap);
+    va_end(ap);
+}
+
+/* job_mx_answer - the MX RRset, matched against the policy */
+static void job_mx_answer(void *ctx, const struct dns_answer *a)
+{
+    struct job *j = ctx;
+    struct known *k = strmap_get(j->s->known, j->domain);
+    char    name[DOMAIN_MAX + 1];
+    unsigned pref;
+    size_t  len = 0;
+    char  **names;
+    size_t  nnames = 0;
+
+    if (!known_valid(k, time(NULL))) {	/* flushed meanwhile */
+	job_result(j, STS_NONE, "policy no longer known");
+	job_finish(j);
+	return;
+    }
+    if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
+	job_result(j, STS_PENDING, "MX lookup failed: %s", a->why ? a->why : "?");
+	job_finish(j);
+	return;
+    }
+    names = xcalloc(a->n + 2, sizeof(*names));
+    if (a->status == DNS_NODATA)
+	names[nnames++] = xstrdup(a->canonname ? a->canonname : j->domain);
+    for (size_t i = 0; a->status == DNS_DATA && i < a->n; i++)
+	if (mx_parse(a->rdata[i], a->rdlen[i], &pref, name, sizeof(name)) == 0
+	    && strcmp(name, ".") != 0)
+	    names[nnames++] = xstrdup(name);
+    j->res.mx_match[0] = '\0';
+    for (size_t i = 0; i < nnames; i++) {
+	for (size_t m = 0; m < k->policy->nmx; m++) {
+	    if (!sts_mx_match(k->policy->mx[m], names[i]))
+		continue;
+	    if (len + strlen(names[i]) + 2 < sizeof(j->res.mx_match))
+		len += (size_t) snprintf(j->res.mx_match + len,
+					 sizeof(j->res.mx_match) - len, "%s%s",
+					 len ? ":" : "", names[i]);
+	    break;
+	}
+	free(names[i]);
+    }
+    free(names);
+    snprintf(j->res.id, sizeof(j->res.id), "%s", k->id);
+    if (k->policy->mode == STS_MODE_ENFORCE) {
+	job_result(j, STS_ENFORCE, "policy id %s, mode enforce", k->id);
+    } else {
+	job_result(j, STS_TESTING, "policy id %s, mode testing", k->id);
+	if (len == 0)
+	    msg_info("MTA-STS testing mode: enforce would have failed domain=%s "
+		     "id=%s reason=\"no MX matches the policy\"", j->domain, k->id);
+    }
+    job_finish(j);
+}
+
+/* job_use_policy - the policy in memory applies: match the MX RRset */
+static void job_use_policy(struct job *j)
+{
+    struct known *k = strmap_get(j->s->known, j->domain);
+
+    if (k->policy->mode == STS_MODE_NONE) {
+	job_result(j, STS_NONE, "policy mode none");
+	job_finish(j);
+	return;
+    }
+    if (strcmp(k->announced, k->id) != 0) {
+	msg_info("MTA-STS policy applied domain=%s id=%s mode=%s max_age=%ld "
+		 "expires_in=%lds", j->domain, k->id, sts_mode_name(k->policy->mode),
+		 k->policy->max_age, (long) (k->expires_at - time(NULL)));
+	snprintf(k->announced, sizeof(k->announced), "%s", k->id);
+    }
+    resolver_query(j->s->r, j->domain, T_MX, job_mx_answer, j);
+}
+
+/* job_no_policy - nothing valid to apply */
+static void job_no_policy(struct job *j, const char *why)
+{
+    job_result(j, STS_NONE, "%s", why);
+    job_finish(j);
+}
+
+/* job_fetched - the fetch's outcome */
+static void job_fetched(void *ctx, enum sts_fetch_status st, const char *body,
+		                size_t len, const char *why)
+{
+    struct job *j = ctx;
+    struct sts *s = j->s;
+    struct known *k = strmap_get(s->known, j->domain);
+    time_t  now = time(NULL);
+    struct sts_policy *p = NULL;
+    struct sts_cache_entry e;
+    char    perr[256], cerr[256], cause[300];
+
+    j->fetch = NULL;
+    if (st == FETCH_OK
+	&& (p = sts_policy_parse(body, len, perr, sizeof(perr))) == NULL) {
+	msg_info("MTA-STS policy fetch failed domain=%s cause=parse detail=\"%s\"",
+		 j->domain, perr);
+	snprintf(cause, sizeof(cause), "parse: %s", perr);
+    } else if (st != FETCH_OK) {
+	snprintf(cause, sizeof(cause), "%s: %s", sts_fetch_status_name(st), why);
+    }
+    if (p == NULL) {
+	if (s->cache && known_valid(k, now)
+	    && sts_cache_set_error(s->cache, j->domain, cause, cerr, sizeof(cerr)) < 0)
+	    msg_warn("MTA-STS cache error domain=%s why=%s", j->domain, cerr);
+	if (known_valid(k, now)) {
+	    msg_info("MTA-STS keeping the cached policy domain=%s id=%s until=%ld "
+		     "reason=\"refetch failed: %s\"", j->domain, k->id,
+		     (long) k->expires_at, cause);
+	    if (j->refresh)
+		k->next_try = now + STS_REFRESH_RETRY;
+	    job_use_policy(j);
+	} else {
+	    job_no_policy(j, cause);
+	}
+	return;
+    }
+    if (k && k->policy && strcmp(k->id, j->txt_id) != 0)
+	msg_info("MTA-STS policy changed domain=%s old_id=%s new_id=%s", j->domain,
+		 k->id, j->txt_id);
+    msg_info("MTA-STS policy fetched domain=%s id=%s mode=%s max_age=%ld mx=%zu",
+	     j->domain, j->txt_id, sts_mode_name(p->mode), p->max_age, p->nmx);
+    /* Committed before anyone is answered from it. */
+    e = (struct sts_cache_entry) {
+	.domain = j->domain, .id = j->txt_id, .policy = (char *) body,
+	.fetched_at = now, .expires_at = now + p->max_age, .last_error = NULL,
+    };
+    if (s->cache && (p->mode == STS_MODE_NONE
+		     ? sts_cache_delete(s->cache, j->domain, cerr, sizeof(cerr))
+		     : sts_cache_put(s->cache, &e, cerr, sizeof(cerr))) < 0)
+	msg_warn("MTA-STS cache write failed domain=%s why=%s; the policy is kept in "
+		 "memory only and may be forgotten on restart", j->domain, cerr);
+    k = known_get(s, j->domain);
+    known_set(k, p, j->txt_id, now);
+    job_use_policy(j);
+}
+
+/* job_addr_answer - an address of the policy host */
+static void job_addr_answer(void *ctx, const struct dns_answer *a)
+{
+    struct job *j = ctx;
+    char    text[INET6_ADDRSTRLEN];
+
+    for (size_t i = 0; a->status == DNS_DATA && a->sec != DNS_BOGUS && i < a->n; i++) {
+	int     af = a->rdlen[i] == 4 ? AF_INET : a->rdlen[i] == 16 ? AF_INET6 : 0;
+
+	if (af && j->naddrs < STS_MAX_ADDRS
+	    && inet_ntop(af, a->rdata[i], text, sizeof(text)) != NULL)
+	    j->addrs[j->naddrs++] = xstrdup(text);
+    }
+    if (--j->pending > 0)
+	return;
+    if (j->naddrs == 0) {
+	msg_info("MTA-STS policy fetch failed domain=%s cause=connect detail=\"policy "
+		 "host mta-sts.%s has no address\"", j->domain, j->domain);
+	job_fetched(j, FETCH_CONNECT, NULL, 0, "policy host has no address");
+	return;
+    }
+    j->fetch = sts_fetch_start(j->s->f, j->domain, (const char *const *) j->addrs,
+			       j->naddrs, job_fetched, j);
+}
+
+/* job_fetch - resolve the policy host, then fetch */
+static void job_fetch(struct job *j)
+{
+    char    host[DOMAIN_MAX + 16];
+
+    snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
+    j->pending = 2;
+    resolver_query(j->s->r, host, T_A, job_addr_answer, j);
+    resolver_query(j->s->r, host, T_AAAA, job_addr_answer, j);
+}
+
+/* job_txt_answer - _mta-sts.<domain> TXT: use, refetch, or nothing */
+static void job_txt_answer(void *ctx, const struct dns_answer *a)
+{
+    struct job *j = ctx;
+    struct known *k = strmap_get(j->s->known, j->domain);
+    const char *texts[STS_MAX_TXT];
+    char   *bufs[STS_MAX_TXT];
+    size_t  n = 0;
+    time_t  now = time(NULL);
+
+    if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
+	snprintf(j->txt_why, sizeof(j->txt_why), "TXT lookup failed: %s",
+		 a->why ? a->why : "?");
+    } else if (a->status != DNS_DATA) {
+	snprintf(j->txt_why, sizeof(j->txt_why), "no _mta-sts TXT record");
+    } else {
+	for (size_t i = 0; i < a->n && n < STS_MAX_TXT; i++) {
+	    bufs[n] = xmalloc(STS_TXT_MAX);
+	    if (sts_txt_rdata(a->rdata[i], a->rdlen[i], bufs[n], STS_TXT_MAX) < 0) {
+		free(bufs[n]);
+		continue;
+	    }
+	    texts[n] = bufs[n];
+	    n++;
+	}
+	if (sts_txt_parse(texts, n, j->txt_id, j->txt_why, sizeof(j->txt_why)) < 0)
+	    j->txt_id[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+	    free(bufs[i]);
+	if (j->txt_id[0])
+	    msg_debug("MTA-STS TXT record fetched domain=%s id=%s dnssec=%s",
+		      j->domain, j->txt_id, dns_sec_name(a->sec));
+    }
+    if (j->txt_id[0] == '\0') {
+	if (known_valid(k, now)) {
+	    job_use_policy(j);		/* RFC 8461 5.1: still in force */
+	    return;
+	}
+	if (j->refresh && k && k->policy) {
+	    k->next_try = now + STS_REFRESH_RETRY;
+	}
+	job_no_policy(j, j->txt_why);
+	return;
+    }
+    if (known_valid(k, now) && strcmp(k->id, j->txt_id) == 0 && !j->refresh) {
+	if (strcmp(k->announced, k->id) != 0)
+	    msg_info("MTA-STS valid cache entry found domain=%s id=%s", j->domain, k->id);
+	job_use_policy(j);
+	return;
+    }
+    if (k == NULL || k->policy == NULL || strcmp(k->id, j->txt_id) != 0)
+	msg_info("MTA-STS TXT record fetched domain=%s id=%s%s%s", j->domain,
+		 j->txt_id, k && k->policy ? " cached_id=" : "",
+		 k && k->policy ? k->id : "");
+    job_fetch(j);
+}
+
+/* job_start - the first query, from the loop */
+static void job_start(evutil_socket_t fd, short what, void *arg)
+{
+    struct job *j = arg;
+    char    name[DOMAIN_MAX + 16];
+
+    (void) fd;
+    (void) what;
+    snprintf(name, sizeof(name), "_mta-sts.%s", j->domain);
+    resolver_query(j->s->r, name, T_TXT, job_txt_answer, j);
+}
+
+/* job_new - a lookup for domain, started from the loop */
+static struct job *job_new(struct sts *s, const char *domain, bool refresh)
+{
+    struct job *j = xcalloc(1, sizeof(*j));
+
+    j->s = s;
+    j->domain = xstrdup(domain);
+    j->refresh = refresh;
+    strmap_put(s->jobs, domain, j);
+    event_base_once(s->base, -1, EV_TIMEOUT, job_start, j, NULL);
+    return j;
+}
+
+/* job_free - the job's memory */
+static void job_free(struct job *j)
+{
+    for (size_t i = 0; i < j->naddrs; i++)
+	free(j->addrs[i]);
+    free(j->domain);
+    free(j);
+}
+
+/* job_finish - tell the waiters, forget the job */
+static void job_finish(struct job *j)
+{
+    struct sts_wait *w, *next;
+
+    strmap_del(j->s->jobs, j->domain);
+    msg_debug("MTA-STS outcome domain=%s state=%d mx_match=%s why=%s", j->domain,
+	      (int) j->res.state, j->res.mx_match, j->res.why);
+    for (w = j->waiters; w; w = next) {
+	next = w->next;
+	w->cb(w->ctx, &j->res);
+	free(w);
+    }
+    job_free(j);
+}
+
+/* sts_lookup - join or start the domain's lookup */
+struct sts_wait *sts_lookup(struct sts *s, const char *domain, sts_cb cb, void *ctx)
+{
+    struct job *j = strmap_get(s->jobs, domain);
+    struct sts_wait *w = xcalloc(1, sizeof(*w));
+
+    if (j == NULL)
+	j = job_new(s, domain, false);
+    w->job = j;
+    w->cb = cb;
+    w->ctx = ctx;
+    w->next = j->waiters;
+    j->waiters = w;
+    return w;
+}
+
+/* sts_cancel - stop waiting */
+void    sts_cancel(struct sts_wait *w)
+{
+    struct sts_wait **pp;
+
+    for (pp = &w->job->waiters; *pp; pp = &(*pp)->next)
+	if (*pp == w) {
+	    *pp = w->next;
+	    free(w);
+	    return;
+	}
+    msg_panic("sts_cancel: waiter not found for %s", w->job->domain);
+}
+
+/* sts_refresh_one - strmap_filter callback: start due refreshes */
+static bool sts_refresh_one(const char *domain, void *value, void *ctx)
+{
+    struct sts *s = ctx;
+    struct known *k = value;
+    time_t  now = time(NULL);
+
+    /* Halfway through its life, a policy is fetched again (RFC 8461 10.2). */
+    if (k->policy && k->policy->mode != STS_MODE_NONE && now >= k->next_try
+	&& now >= k->fetched_at + k->policy->max_age / 2
+	&& strmap_get(s->jobs, domain) == NULL) {
+	msg_info("MTA-STS policy refresh domain=%s id=%s expires_in=%lds", domain,
+		 k->id, (long) (k->expires_at - now));
+	k->next_try = now + STS_REFRESH_RETRY;
+	job_new(s, domain, true);
+    }
+    return true;
+}
+
+/* sts_refresh_tick - periodic scan */
+static void sts_refresh_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct sts *s = arg;
+
+    (void) fd;
+    (void) what;
+    strmap_filter(s->known, sts_refresh_one, s);
+}
+
+/* sts_new - load the cache, start the refresh timer */
+struct sts *sts_new(struct event_base *base, struct resolver *r,
+		            struct sts_fetcher *f, struct sts_cache *cache)
+{
+    struct sts *s = xcalloc(1, sizeof(*s));
+    struct timeval tv = {STS_REFRESH_CHECK, 0};
+    char    why[256];
+    long    n;
+
+    s->base = base;
+    s->r = r;
+    s->f = f;
+    s->cache = cache;
+    s->known = strmap_new();
+    s->jobs = strmap_new();
+    if (cache) {
+	if ((n = sts_cache_foreach(cache, sts_load_one, s, why, sizeof(why))) < 0)
+	    msg_crit("MTA-STS cache cannot be read: %s; cached policies are not "
+		     "applied until fetched again", why);
+	else
+	    msg_info("MTA-STS cache loaded policies=%ld", n);
+    }
+    s->refresh = event_new(base, -1, EV_PERSIST, sts_refresh_tick, s);
+    event_add(s->refresh, &tv);
+    return s;
+}
+
+/* sts_drop_known - strmap_filter callback */
+static bool sts_drop_known(const char *key, void *value, void *ctx)
+{
+    struct known *k = value;
+
+    (void) key;
+    if (ctx && strcmp(key, ctx) != 0)
+	return true;
+    sts_policy_free(k->policy);
+    free(k);
+    return false;
+}
+
+/* sts_drop_job - strmap_filter callback, at shutdown */
+static bool sts_drop_job(const char *key, void *value, void *ctx)
+{
+    struct job *j = value;
+    struct sts_wait *w, *next;
+
+    (void) key;
+    (void) ctx;
+    if (j->fetch)
+	sts_fetch_cancel(j->fetch);
+    for (w = j->waiters; w; w = next) {
+	next = w->next;
+	free(w);
+    }
+    job_free(j);
+    return false;
+}
+
+/* sts_forget - drop what memory holds for domain; read the cache again */
+void    sts_forget(struct sts *s, const char *domain)
+{
+    struct sts_cache_entry e;
+    char    why[256];
+
+    strmap_filter(s->known, sts_drop_known, (void *) domain);
+    if (s->cache && sts_cache_get(s->cache, domain, &e, why, sizeof(why)) == 1) {
+	sts_load_one(s, &e);
+	sts_cache_entry_release(&e);
+    }
+}
+
+/* sts_free - tear down */
+struct sts *sts_free(struct sts *s)
+{
+    if (s == NULL)
+	return NULL;
+    strmap_filter(s->jobs, sts_drop_job, NULL);
+    strmap_filter(s->known, sts_drop_known, NULL);
+    strmap_free(s->jobs);
+    strmap_free(s->known);
+    event_free(s->refresh);
+    free(s);
+    return NULL;
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/perl
+# sts.t - MTA-STS in the lab: destctld's answer for every MTA-STS scenario
+# (Postfix's own socketmap client), real deliveries, each fetch failure
+# logged with its cause, the durable cache across restarts (policy host
+# down, kill -9), an id change, and a fetch through a real proxy.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Lab;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+enter_lab();
+
+my $dir = "$ENV{LAB_DIR}/sts";
+my $sock = "$dir/destctld.sock";
+my $extra = qq{mta_sts: { ca_file = "$ENV{LAB_CA}"; fetch_timeout = 3; };\n};
+my $dest = qq{default = { tls = "preferred"; mta_sts = true; };\n}
+    . qq{destinations = ( { domain = "dane-sts.test"; dane = "opportunistic"; mta_sts = true; } );\n};
+my $pid = start_agent($dir, $dest, $extra);
+
+sub postmap {
+    my ($key) = @_;
+    my $out = `postmap -q '$key' socketmap:unix:$sock:tlspolicy 2>&1`;
+    my $rc = $? >> 8;
+    chomp $out;
+    return $out if $rc == 0;
+    return 'NOTFOUND' if $rc == 1 && $out eq '';
+    return $out =~ /temporary error|lookup error/ ? 'TEMP' : "ERROR: $out";
+}
+sub secure { my ($mx) = @_; return "secure match=$mx servername=hostname protocols=>=TLSv1.2"; }
+sub log_has { my ($re) = @_; return wait_for(5, sub { slurp("$dir/agent.log") =~ $re }); }
+
+my @cases = (
+    ['sts-enforce.test', secure('mx1.sts-enforce.test')],
+    ['sts-badcert.test', secure('mx1.sts-badcert.test')],
+    ['sts-wildcard.test', secure('mx1.sts-wildcard.test')],
+    ['sts-mx-mismatch.test', 'TEMP'],
+    ['sts-wildcard-deep.test', 'TEMP'],
+    ['sts-testing.test', 'may'],
+    ['sts-none.test', 'may'],
+    ['sts-nohost.test', 'may'],
+    ['sts-policy-badcert.test', 'may'],
+    ['sts-redirect.test', 'may'],
+    ['sts-big.test', 'may'],
+    ['sts-slow.test', 'may'],
+    ['sts-two-txt.test', 'may'],
+    ['plain.test', 'may'],
+    ['dane-sts.test', 'dane'],
+);
+for my $c (@cases) {
+    is(postmap($c->[0]), $c->[1], "$c->[0]: $c->[1]");
+}
+
+# What an operator greps for
+ok(log_has(qr/MTA-STS TXT record fetched domain=sts-enforce\.test id=20260101/), 'log: TXT fetched, with id');
+ok(log_has(qr/MTA-STS policy fetched domain=sts-enforce\.test id=20260101 mode=enforce max_age=86400/), 'log: policy fetched');
+ok(log_has(qr/MTA-STS policy applied domain=sts-enforce\.test id=20260101 mode=enforce max_age=86400/), 'log: policy applied');
+for my $f (['sts-nohost.test', 'connect'], ['sts-policy-badcert.test', 'certificate'],
+           ['sts-redirect.test', 'status'], ['sts-big.test', 'size'], ['sts-slow.test', 'timeout']) {
+    ok(log_has(qr/MTA-STS policy fetch failed domain=\Q$f->[0]\E cause=$f->[1]/), "log: $f->[0] fetch failed, cause=$f->[1]");
+}
+unlike(slurp("$dir/agent.log"), qr/MTA-STS policy fetch\S* domain=dane-sts\.test/, 'DANE applies: no policy fetch for dane-sts.test');
+unlike(slurp("$dir/agent.log"), qr/domain=plain\.test.*MTA-STS policy fetch|MTA-STS policy fetch\S* domain=plain\.test/,
+       'no _mta-sts record: no fetch');
+
+# Real deliveries
+system("postconf -c $ENV{LAB_POSTFIX} -e 'smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10027:tlspolicy' && postfix reload >/dev/null 2>&1");
+sleep 1;
+sub send_to { my $o = `lab-send --wait 30 $_[0] 2>&1`; chomp $o; return $o; }
+like(send_to('u@sts-enforce.test'), qr/^delivered /, 'enforce, good certificate: delivered');
+like(send_to('u@sts-badcert.test'), qr/^deferred /, 'enforce, wrong MX certificate: deferred');
+like(send_to('u@sts-mx-mismatch.test'), qr/^deferred /, 'enforce, MX not in the policy: deferred');
+like(send_to('u@sts-testing.test'), qr/^delivered /, 'testing, bad certificate: delivered');
+
+# Restart with the policy host down: the enforce policy comes from the cache
+is(stop_agent($pid), 0, 'agent stopped');
+system('lab-policy-host stop sts-enforce.test');
+$pid = start_agent($dir, undef, $extra);
+is(postmap('sts-enforce.test'), secure('mx1.sts-enforce.test'), 'after a restart, policy host down: still enforced');
+ok(log_has(qr/MTA-STS cache loaded policies=\d+/), 'log: cache loaded');
+ok(log_has(qr/MTA-STS valid cache entry found domain=sts-enforce\.test id=20260101/), 'log: valid cache entry found');
+system('lab-policy-host start sts-enforce.test');
+
+# kill -9 right after an answer: the policy it was based on survives
+is(postmap('sts-wildcard.test'), secure('mx1.sts-wildcard.test'), 'sts-wildcard.test enforced');
+kill 'KILL', $pid;
+waitpid($pid, 0);
+system('lab-policy-host stop sts-wildcard.test');
+unlink $sock;
+$pid = start_agent($dir, undef, $extra);
+is(postmap('sts-wildcard.test'), secure('mx1.sts-wildcard.test'), 'after kill -9, policy host down: still enforced');
+system('lab-policy-host start sts-wildcard.test');
+
+# An id change causes a refetch
+is(postmap('sts-idchange.test'), 'may', 'sts-idchange.test: testing mode');
+my $new = `lab-set-policy-id sts-idchange.test 20270101 enforce`;
+chomp $new;
+sleep 6;				# the TXT TTL is 1 s; the agent keeps answers 5 s at least
+is(postmap('sts-idchange.test'), secure('mx1.sts-idchange.test'), 'the new id: refetched, now enforce');
+ok(log_has(qr/MTA-STS policy changed domain=sts-idchange\.test old_id=1 new_id=20270101/), 'log: policy changed old id -> new id');
+is(stop_agent($pid), 0, 'agent stopped');
+
+# Through a real proxy (tinyproxy): CONNECT to the pinned address
+SKIP: {
+    skip 'tinyproxy not installed', 3 unless -x '/usr/bin/tinyproxy';
+    my $pdir = "$ENV{LAB_DIR}/proxy";
+    mkdir $pdir;
+    spew("$pdir/tinyproxy.conf", "Port 3128\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nConnectPort 443\n"
+         . "LogFile \"$pdir/tinyproxy.log\"\nLogLevel Connect\nPidFile \"$pdir/tinyproxy.pid\"\nUser root\nGroup root\n");
+    system("/usr/bin/tinyproxy -c $pdir/tinyproxy.conf");
+    wait_for(5, sub { -s "$pdir/tinyproxy.pid" });
+    my $pxdir = "$ENV{LAB_DIR}/sts-proxy";
+    (my $pextra = $extra) =~ s/fetch_timeout = 3;/fetch_timeout = 3; proxy = "http:\/\/127.0.0.1:3128";/;
+    $pextra .= '';
+    my $ppid = start_agent($pxdir, $dest, $pextra);
+    my $psock = "$pxdir/destctld.sock";
+    my $out = `postmap -q sts-enforce.test socketmap:unix:$psock:tlspolicy 2>&1`;
+    chomp $out;
+    is($out, secure('mx1.sts-enforce.test'), 'through the proxy: policy fetched and enforced');
+    like(slurp("$pdir/tinyproxy.log"), qr/CONNECT.*127\.0\.20\.2:443|127\.0\.20\.2:443.*CONNECT|Established connection to host "127\.0\.20\.2"/,
+         'the proxy was asked to CONNECT to the pinned address');
+    stop_agent($ppid);
+}
+done_testing();
