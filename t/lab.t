@@ -112,6 +112,12 @@ for my $d (@domains) {
 	my $sec = $dom{$d}{dnssec};
 	my $implicit = grep { $_->{pref} eq '-' } @{ $mx{$d} };
 	my $type = $implicit ? 'A' : 'MX';
+	# libunbound with $LAB_UNBOUND_CONF, as the agent will use it.
+	my %lib_state = (signed => 'secure', unsigned => 'insecure',
+		bogus => 'BOGUS', expired => 'BOGUS');
+	my (undef, $lib) = sh("unbound-host -v -C $ENV{LAB_UNBOUND_CONF} -t $type $d");
+	my $state = $lib_state{$sec};
+	like($lib, qr/\(\Q$state\E[ )]/, "$d: libunbound with \$LAB_UNBOUND_CONF: $state");
 	my ($status, $ad, @rr) = dig($d, $type);
 	if ($sec eq 'bogus' || $sec eq 'expired') {
 		is($status, 'SERVFAIL', "$d: $type is SERVFAIL ($sec)");
@@ -341,6 +347,13 @@ for my $d (@domains) {
 	($rc) = sh("lab-policy-host start sts-enforce.test && curl -sS -m 3 --cacert $ENV{LAB_CA} https://mta-sts.sts-enforce.test/.well-known/mta-sts.txt");
 	is($rc, 0, 'lab-policy-host start: served again');
 
+	sh("echo 'plain.test may' >$map && postfix reload");
+	my (undef, $down) = sh('lab-mx stop mx1.plain.test && lab-send mxdown@plain.test');
+	like($down, qr/^deferred .*Connection refused/, 'lab-mx stop: the MX refuses connections');
+	my ($dqid) = $down =~ /: ([0-9A-Za-z]+): to=/;
+	my (undef, $up) = sh("lab-mx start mx1.plain.test && lab-flush $dqid");
+	like($up, qr/^delivered .*relay=mx1.plain.test\[/, 'lab-mx start: delivered again');
+
 	sh('lab-dns stop child && lab-dns flush');
 	my ($st) = dig('plain.test', 'MX');
 	isnt($st, 'NOERROR', 'lab-dns stop child: no answer');
@@ -365,6 +378,13 @@ for my $d (@domains) {
 	for (qw(gen2 gen3)) { like($out, qr/^$_.test flags: qr rd ra$/m, "$_.test is unsigned") }
 	for (1 .. 4) { like($out, qr/^gen$_.test delivered$/m, "gen$_.test: delivered") }
 	like($out, qr/^gen2.test policy 200$/m, 'gen2.test: policy served');
+}
+
+# On failure, the lab's logs (it is gone once this script exits).
+if (!Test::More->builder->is_passing) {
+	my (undef, $logs) = sh("tail -n 40 $ENV{LAB_MAILLOG} $ENV{LAB_DIR}/unbound/unbound.log"
+		. " $ENV{LAB_DIR}/nginx/error.log $ENV{LAB_DIR}/mx/*.log $ENV{LAB_DIR}/dns/nsd-*/nsd.log");
+	diag($logs);
 }
 
 done_testing();

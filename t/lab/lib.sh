@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions shared by the lab scripts; source it, do not run it.
 
 # Scenario words such as mx=*.example.test are split unquoted: no globbing.
@@ -88,15 +89,6 @@ zone_sign() {
 			$1 == o && $4 == "MX" { split($5, r, " "); $5 = (r[1] + 1) " " r[2] }
 			{ print }' "$zf.signed" >"$zf.tmp"
 		mv "$zf.tmp" "$zf.signed"
-	fi
-}
-
-# zone_served NAME MODE - path of the file NSD serves for zone NAME
-zone_served() {
-	if [[ $2 == unsigned ]]; then
-		zone_file "$1"
-	else
-		printf '%s.signed\n' "$(zone_file "$1")"
 	fi
 }
 

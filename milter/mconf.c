@@ -1,0 +1,111 @@
+/*
+ * mconf - configuration snapshots for the milter; see mconf.h.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mconf.h"
+#include "util.h"
+
+static pthread_mutex_t mconf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mconf *mconf_current;
+
+/* mconf_free - the last reference is gone */
+static void mconf_free(struct mconf *c)
+{
+    cfg_free(c->cfg);
+    netlist_free(c->internal);
+    batv_keys_free(c->keys);
+    free(c);
+}
+
+/* mconf_load - everything validated before anything is used */
+struct mconf *mconf_load(const char *path)
+{
+    struct mconf *c = xcalloc(1, sizeof(*c));
+    struct diag d;
+    char    why[512];
+    int     warn = 0;
+
+    diag_init(&d);
+    if ((c->cfg = cfg_load(path, &d)) == NULL) {
+	diag_log(&d);
+	diag_release(&d);
+	free(c);
+	return NULL;
+    }
+    diag_release(&d);
+    c->internal = netlist_new(c->cfg->milter_internal_networks.v,
+			      c->cfg->milter_internal_networks.n, why, sizeof(why));
+    if (c->internal == NULL) {
+	msg_warn("%s: milter.internal_networks: %s", path, why);
+	goto bad;
+    }
+    if (access(c->cfg->bv_key_file, F_OK) == 0) {
+	if ((c->keys = batv_keys_load(c->cfg->bv_key_file, &warn, why, sizeof(why))) == NULL) {
+	    msg_warn("bounce verification keys: %s", why);
+	    goto bad;
+	}
+	if (warn)
+	    msg_warn("%s is readable by group or others: keep bounce verification "
+		     "keys root-only (chmod 600)", c->cfg->bv_key_file);
+    }
+    c->refs = 1;
+    return c;
+  bad:
+    mconf_free(c);
+    return NULL;
+}
+
+/* mconf_install - swap in a new snapshot */
+void    mconf_install(struct mconf *c)
+{
+    struct mconf *old;
+
+    pthread_mutex_lock(&mconf_lock);
+    old = mconf_current;
+    mconf_current = c;
+    pthread_mutex_unlock(&mconf_lock);
+    mconf_release(old);
+}
+
+/* mconf_hold - reference the snapshot in force */
+struct mconf *mconf_hold(void)
+{
+    struct mconf *c;
+
+    pthread_mutex_lock(&mconf_lock);
+    if ((c = mconf_current) != NULL)
+	c->refs++;
+    pthread_mutex_unlock(&mconf_lock);
+    return c;
+}
+
+/* mconf_release - drop a reference */
+void    mconf_release(struct mconf *c)
+{
+    bool    last;
+
+    if (c == NULL)
+	return;
+    pthread_mutex_lock(&mconf_lock);
+    last = --c->refs == 0;
+    pthread_mutex_unlock(&mconf_lock);
+    if (last)
+	mconf_free(c);
+}
+
+/* mconf_listed - list membership */
+bool    mconf_listed(const struct strlist *l, const char *name)
+{
+    if (name == NULL)
+	return false;
+    for (size_t i = 0; i < l->n; i++)
+	if (strcasecmp(l->v[i], name) == 0)
+	    return true;
+    return false;
+}

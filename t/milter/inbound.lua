@@ -1,0 +1,15 @@
+-- inbound.lua - mail from an outside client: no tags, spoofed tags removed.
+dofile(os.getenv("MILTER_LIB"))
+run(function()
+    local conn = open("192.0.2.7")
+    must(mt.mailfrom(conn, "<someone@outside.test>"), "mail")
+    reply(conn, "mail", SMFIR_CONTINUE)
+    must(mt.rcptto(conn, "<user@dnssec-notlsa.test>"), "rcpt")
+    reply(conn, "rcpt: inbound mail is never refused for its destination", SMFIR_CONTINUE)
+    must(mt.header(conn, "X-Destctl-Destination", "spoofed.test; decision=none"), "header")
+    must(mt.eom(conn), "eom")
+    reply(conn, "eom", SMFIR_CONTINUE)
+    check(conn, "spoofed tag removed from inbound mail", MT_HDRDELETE, "X-Destctl-Destination")
+    if mt.eom_check(conn, MT_HDRADD, "X-Destctl-Destination") then fail("inbound mail was tagged") end
+    mt.disconnect(conn)
+end)
