@@ -62,6 +62,9 @@ MILTER_LIBS := -lmilter -lpthread
 DEB_BUILD  := gcc make libc6-dev pkg-config perl libconfig-dev libidn2-dev \
               libunbound-dev libevent-dev libcurl4-openssl-dev libsqlite3-dev \
               libssl-dev libmilter-dev dns-root-data
+# What the tests drive besides the lab: libmilter's test driver, a real
+# HTTP proxy for MTA-STS fetches, an SMTP client.
+DEB_TEST   := miltertest tinyproxy swaks
 DEB_LAB    := $(shell cat t/lab/packages 2>/dev/null | sed 's/\#.*//')
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -123,7 +126,7 @@ check: deps
 	    $(UNIT_SRC:t/%.c=build/asan/%.t) $(wildcard t/*.t)
 
 deps:
-	@sh t/deps.sh $(DEB_BUILD) $(DEB_LAB)
+	@sh t/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_LAB)
 
 demo: deps
 	$(MAKE) all
