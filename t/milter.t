@@ -104,6 +104,95 @@ like(slurp("$dir/milter.log"), qr/recipient refused early domain=dnssec-notlsa\.
 like(slurp("$dir/milter.log"), qr/bounce verified rcpt=\Q$env{VALID}\E plain=alice\@ours\.test/, 'log: bounce verified');
 like(slurp("$dir/down-tempfail.log"), qr/destctld cannot be asked: .*nothing\.sock/, 'log: agent unreachable');
 
+# The real Postfix with the milter: smtpd_milters and non_smtpd_milters,
+# the shipped snippets. 127.0.0.1 is internal; 127.0.0.9 plays the Internet.
+start_milter('postfix', $milter_conf->(10032, "unix:$dir/destctld.sock", 'tempfail')
+             =~ s{"10\.0\.0\.0/8", "127\.0\.0\.0/8", "::1/128"}{"127.0.0.1/32"}r);
+my $pf = $ENV{LAB_POSTFIX};
+system("cp $TOP/conf/postfix/destctl-header-checks $TOP/conf/postfix/destctl-prvs $pf/");
+spew("$pf/virtual", "alice\@sender.lab-sender.test bounces\@plain.test\n");
+my @pfconf = (
+    'smtp_tls_policy_maps = socketmap:inet:127.0.0.1:10027:tlspolicy',
+    'smtpd_milters = inet:127.0.0.1:10032', 'non_smtpd_milters = inet:127.0.0.1:10032',
+    'milter_default_action = tempfail',
+    "local_recipient_maps = regexp:$pf/destctl-prvs", "virtual_alias_maps = texthash:$pf/virtual",
+    'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
+    'mynetworks = 127.0.0.1/32',
+);
+system('postconf', '-c', $pf, '-e', @pfconf);
+system('postconf', '-c', $pf, '-P', 'cleanup/unix/milter_macro_daemon_name=local');
+system('postfix reload >/dev/null 2>&1');
+sleep 1;
+
+# swaks(ARGS) - one SMTP session; its transcript
+sub swaks { my $o = `swaks --server 127.0.0.1 --timeout 30 @_ 2>&1`; return $o; }
+sub received { return slurp("$ENV{LAB_RECEIVED}.log"); }
+sub wait_received { my ($re) = @_; return wait_for(30, sub { received() =~ $re }); }
+my $tag_dv = 'X-Destctl-Destination: dane-valid.test; profile=dane-valid.test; tls=preferred; '
+    . 'dane=opportunistic; mta-sts=off; decision=dane';
+my $tag_plain = 'X-Destctl-Destination: plain.test; profile=default; tls=preferred; '
+    . 'dane=opportunistic; mta-sts=off; decision=may';
+
+# Tags kept (no smtp_header_checks): at the lab MX
+my $t = swaks('--from alice@sender.lab-sender.test --to tagged@dane-valid.test,tagged@plain.test',
+              '--header "X-Destctl-Destination: spoofed.test; decision=none" --header "Subject: kept"');
+like($t, qr/^<-  250 2\.0\.0 Ok: queued/m, 'SMTP submission accepted') or diag($t);
+ok(wait_received(qr/mx1\.plain\.test \S+ \S+ \S+ tagged\@plain\.test/), 'delivered to plain.test');
+my ($eml) = glob("$ENV{LAB_RECEIVED}/plain.test/*.eml");
+my $msg = slurp($eml // '');
+like($msg, qr/^\Q$tag_dv\E\r?$/m, 'the delivered message carries the dane-valid.test tag');
+like($msg, qr/^\Q$tag_plain\E\r?$/m, 'and the plain.test tag');
+unlike($msg, qr/spoofed/, 'the spoofed tag is gone');
+like(received(), qr/mx1\.dane-valid\.test \S+ \S+ prvs=1\d{3}[0-9a-f]{6}=alice\@sender\.lab-sender\.test tagged\@dane-valid\.test/,
+     'dane-valid.test asks for bounce verification: the envelope sender is prvs= tagged');
+
+# The shipped stripping on: no tag leaves
+system('postconf', '-c', $pf, '-e', "smtp_header_checks = regexp:$pf/destctl-header-checks");
+system('postfix reload >/dev/null 2>&1');
+sleep 1;
+unlink glob("$ENV{LAB_RECEIVED}/plain.test/*.eml");
+swaks('--from alice@sender.lab-sender.test --to stripped@plain.test --header "Subject: stripped"');
+ok(wait_received(qr/stripped\@plain\.test/), 'delivered with stripping on');
+($eml) = glob("$ENV{LAB_RECEIVED}/plain.test/*.eml");
+unlike(slurp($eml // ''), qr/^X-Destctl-/mi, 'no X-Destctl header at the MX');
+like(`postconf -c $pf -h smtp_header_checks`, qr/destctl-header-checks/, 'the shipped header_checks file is in use');
+
+# Early refusal in the SMTP dialogue
+$t = swaks('--from alice@sender.lab-sender.test --to u@dnssec-notlsa.test');
+like($t, qr/^<\*\* 550 5\.7\.5 mail for dnssec-notlsa\.test cannot be delivered securely: DANE mandatory/m,
+     'early refusal: 550 5.7.5 at RCPT, naming domain and reason') or diag($t);
+$t = swaks('--from alice@sender.lab-sender.test --to u@bogus.test');
+like($t, qr/^<\*\* 450 4\.7\.5 mail for bogus\.test cannot be delivered securely/m, 'bogus DNSSEC: 450 4.7.5')
+    or diag($t);
+
+# Local submission to a refusable domain: tagged, queued, not stuck
+my $before = length(slurp($ENV{LAB_MAILLOG}));
+system(qq{printf 'Subject: local\\n\\nhi\\n' | sendmail -f alice\@sender.lab-sender.test u\@dnssec-notlsa.test});
+ok(wait_for(20, sub { substr(slurp($ENV{LAB_MAILLOG}), $before) =~ /to=<u\@dnssec-notlsa\.test>.*status=deferred/ }),
+   'local submission: queued and deferred by the dane-only policy, not refused');
+unlike(substr(slurp($ENV{LAB_MAILLOG}), $before), qr/milter-reject|milter configuration error|non_smtpd/,
+       'no milter rejection or configuration error for local submission');
+my ($qid) = substr(slurp($ENV{LAB_MAILLOG}), $before) =~ /([0-9A-F]{6,}): to=<u\@dnssec-notlsa\.test>/;
+like(`postcat -hq $qid 2>&1`, qr/^X-Destctl-Destination: dnssec-notlsa\.test; profile=dnssec-notlsa\.test; /m,
+     'the queued message carries its tag');
+system("postsuper -d $qid >/dev/null 2>&1") if $qid;
+
+# Bounces: a valid tag is delivered to the plain address; forged and expired refused
+my %b = (
+    valid => tag(1, $secret, $today + 3, 'alice@sender.lab-sender.test'),
+    forged => tag(1, 'another-secret-0123456789', $today + 3, 'alice@sender.lab-sender.test'),
+    expired => tag(1, $secret, $today - 2, 'alice@sender.lab-sender.test'),
+);
+$t = `swaks --server 127.0.0.1 --local-interface 127.0.0.9 --from '<>' --to $b{valid} --header 'Subject: bounce' 2>&1`;
+like($t, qr/^<-  250 2\.0\.0 Ok: queued/m, 'a bounce to a valid tag: accepted') or diag($t);
+ok(wait_received(qr/mx1\.plain\.test \S+ \S+ <> bounces\@plain\.test/),
+   'and delivered to the plain address (here aliased to bounces@plain.test)');
+for my $k ('forged', 'expired') {
+    $t = `swaks --server 127.0.0.1 --local-interface 127.0.0.9 --from '<>' --to $b{$k} 2>&1`;
+    like($t, qr/^<\*\* 550 5\.7\.1 bounce to \Q$b{$k}\E refused: bounce address tag /m,
+         "a bounce to a $k tag: 550 5.7.1, not an unknown user") or diag($t);
+}
+
 kill 'TERM', $_ for @milters;
 waitpid($_, 0) for @milters;
 stop_agent($agent);
