@@ -139,9 +139,11 @@ install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(SYSTEMDDIR)
-	sed 's|/usr/local/sbin|$(SBINDIR)|g' conf/systemd/destctld.service \
-	    >$(DESTDIR)$(SYSTEMDDIR)/destctld.service
-	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/destctld.service
+	for u in destctld destctl-milter; do \
+	    sed 's|/usr/local/sbin|$(SBINDIR)|g' conf/systemd/$$u.service \
+	        >$(DESTDIR)$(SYSTEMDDIR)/$$u.service; \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$u.service; \
+	done
 	for f in conf/destctl.conf conf/destinations.conf; do \
 	    t=$(DESTDIR)$(SYSCONFDIR)/$$(basename $$f); \
 	    if [ -e "$$t" ]; then echo "keeping existing $$t"; \

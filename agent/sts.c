@@ -22,6 +22,7 @@
 
 #define STS_REFRESH_CHECK	300	/* seconds between refresh scans */
 #define STS_REFRESH_RETRY	3600	/* after a failed refresh */
+#define STS_FAIL_RETRY		300	/* a failed first fetch is retried after */
 #define STS_MAX_TXT		16	/* TXT records examined */
 #define STS_MAX_ADDRS		8	/* policy host addresses tried */
 #define STS_TXT_MAX		1024	/* bytes of one TXT text */
@@ -34,6 +35,9 @@ struct known {
     time_t  expires_at;
     time_t  next_try;			/* no refresh before this */
     char    announced[STS_ID_MAX + 1];	/* id last logged as found/applied */
+    char    failed_id[STS_ID_MAX + 1];	/* a fetch for this id failed ... */
+    time_t  failed_until;		/* ... and is not tried again before this */
+    char    failed_why[300];
 };
 
 struct sts_wait {
@@ -242,6 +246,12 @@ static void job_fetched(void *ctx, enum sts_fetch_status st, const char *body,
 		k->next_try = now + STS_REFRESH_RETRY;
 	    job_use_policy(j);
 	} else {
+	    /* Nothing to enforce (RFC 8461 5: go on as if there were no
+	     * policy), and no new fetch for every message meanwhile. */
+	    k = known_get(s, j->domain);
+	    snprintf(k->failed_id, sizeof(k->failed_id), "%s", j->txt_id);
+	    snprintf(k->failed_why, sizeof(k->failed_why), "%s", cause);
+	    k->failed_until = now + STS_FAIL_RETRY;
 	    job_no_policy(j, cause);
 	}
 	return;
@@ -344,6 +354,11 @@ static void job_txt_answer(void *ctx, const struct dns_answer *a)
 	    k->next_try = now + STS_REFRESH_RETRY;
 	}
 	job_no_policy(j, j->txt_why);
+	return;
+    }
+    if (!known_valid(k, now) && k && !j->refresh && strcmp(k->failed_id, j->txt_id) == 0
+	&& now < k->failed_until) {
+	job_no_policy(j, k->failed_why);	/* failed a moment ago */
 	return;
     }
     if (known_valid(k, now) && strcmp(k->id, j->txt_id) == 0 && !j->refresh) {

@@ -13,11 +13,14 @@ check() {	# check DESCRIPTION COMMAND...
     d=$1; shift
     if "$@" >/dev/null 2>&1; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
 }
-echo "1..9"
+echo "1..11"
 make -C "$top" -s install DESTDIR="$stage" PREFIX=/usr >"$stage.log" 2>&1
 check "make install DESTDIR=... succeeds" test $? -eq 0
 check "destctl installed executable" test -x "$stage/usr/sbin/destctl"
 check "destctld installed executable" test -x "$stage/usr/sbin/destctld"
+check "destctl-milter installed executable" test -x "$stage/usr/sbin/destctl-milter"
+check "the milter's systemd unit runs the installed destctl-milter" \
+    grep -q '^ExecStart=/usr/sbin/destctl-milter$' "$stage/etc/systemd/system/destctl-milter.service"
 check "the systemd unit runs the installed destctld" \
     grep -q '^ExecStart=/usr/sbin/destctld$' "$stage/etc/systemd/system/destctld.service"
 check "destctl.conf installed" cmp "$top/conf/destctl.conf" "$stage/etc/destctl/destctl.conf"

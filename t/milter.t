@@ -99,6 +99,19 @@ SKIP: {
     ok(kill(0, $asan) && slurp("$dir/asan.log") !~ /ERROR: AddressSanitizer|runtime error/,
        'the sanitizer build: no error after the fuzz run');
 }
+# SIGHUP: a broken configuration is refused and the old one keeps working;
+# a good one is taken.
+my $mconf = slurp("$dir/milter.conf");
+spew("$dir/milter.conf", $mconf . "milter: { oops = 1; };\n");
+kill 'HUP', $main;
+ok(wait_for(10, sub { slurp("$dir/milter.log") =~ /reload refused: \Q$dir\E\/milter\.conf is not valid/ }),
+   'SIGHUP with a broken configuration: refused');
+like(slurp("$dir/milter.log"), qr/\Q$dir\E\/milter\.conf:\d+: /, 'the log names file and line');
+miltertest('outbound.lua', 10028);
+spew("$dir/milter.conf", $mconf);
+kill 'HUP', $main;
+ok(wait_for(10, sub { slurp("$dir/milter.log") =~ /configuration reloaded/ }), 'SIGHUP: reloaded');
+ok(kill(0, $main), 'and still running after two SIGHUPs');
 like(slurp("$dir/milter.log"), qr/recipient refused early domain=dnssec-notlsa\.test refuse=perm reason="DANE mandatory/,
      'log: early refusal with its reason');
 like(slurp("$dir/milter.log"), qr/bounce verified rcpt=\Q$env{VALID}\E plain=alice\@ours\.test/, 'log: bounce verified');

@@ -61,6 +61,10 @@ for my $f (['sts-nohost.test', 'connect'], ['sts-policy-badcert.test', 'certific
            ['sts-redirect.test', 'status'], ['sts-big.test', 'size'], ['sts-slow.test', 'timeout']) {
     ok(log_has(qr/MTA-STS policy fetch failed domain=\Q$f->[0]\E cause=$f->[1]/), "log: $f->[0] fetch failed, cause=$f->[1]");
 }
+# A failed first fetch is not repeated for every message
+is(postmap('sts-redirect.test'), 'may', 'sts-redirect.test again: may');
+my @fails = slurp("$dir/agent.log") =~ /MTA-STS policy fetch failed domain=sts-redirect\.test/g;
+is(scalar @fails, 1, 'a failed fetch is not repeated at once: one fetch for two lookups');
 unlike(slurp("$dir/agent.log"), qr/MTA-STS policy fetch\S* domain=dane-sts\.test/, 'DANE applies: no policy fetch for dane-sts.test');
 unlike(slurp("$dir/agent.log"), qr/domain=plain\.test.*MTA-STS policy fetch|MTA-STS policy fetch\S* domain=plain\.test/,
        'no _mta-sts record: no fetch');
