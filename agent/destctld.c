@@ -38,6 +38,7 @@
 #include <curl/curl.h>
 
 #include "agent.h"
+#include "daemon.h"
 #include "log.h"
 #include "util.h"
 
@@ -98,17 +99,6 @@ static void write_pid_file(const char *path)
     pid_file_written = path;
 }
 
-/* drop_privileges - become agent.user when started as root */
-static void drop_privileges(const char *user, const struct passwd *pw)
-{
-    if (geteuid() != 0)
-	return;
-    if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
-	|| setuid(pw->pw_uid) < 0)
-	msg_fatal_sys("cannot drop privileges to user %s", user);
-    if (setuid(0) == 0)
-	msg_fatal("privileges still held after dropping to %s", user);
-}
 
 /* on_signal - SIGHUP reloads, SIGTERM/SIGINT stop */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -138,26 +128,6 @@ static void listen_all(struct agent *a, const struct cfg *c, gid_t gid)
 	msg_fatal("cannot listen on control socket %s: %s", c->agent_control_socket, why);
 }
 
-/* daemonize - detach from the terminal */
-static void daemonize(void)
-{
-    pid_t   pid = fork();
-    int     fd;
-
-    if (pid < 0)
-	msg_fatal_sys("fork");
-    if (pid > 0)
-	_exit(0);
-    if (setsid() < 0)
-	msg_fatal_sys("setsid");
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-	    close(fd);
-    }
-}
 
 int     main(int argc, char **argv)
 {
@@ -221,13 +191,13 @@ int     main(int argc, char **argv)
 	/* Detach only once the sockets are bound, so that a supervisor that
 	 * waits for the parent to exit finds the agent ready to answer. */
 	log_init("destctld", false);
-	daemonize();
+	daemon_detach();
 	if (event_reinit(a.base) < 0)
 	    msg_fatal("cannot reinitialise the event loop after fork");
     }
     write_pid_file(c->agent_pid_file);
     log_set_fatal_hook(remove_pid_file);
-    drop_privileges(c->agent_user, pw);
+    daemon_drop_privileges(c->agent_user);
     if ((a.resolver = resolver_new(a.base, c, AGENT_DNS_TIMEOUT_MS, AGENT_DNS_INFLIGHT,
 				   why, sizeof(why))) == NULL)
 	msg_fatal("cannot start the resolver: %s", why);

@@ -38,6 +38,7 @@
 
 #include "agentc.h"
 #include "callbacks.h"
+#include "daemon.h"
 #include "log.h"
 #include "mconf.h"
 #include "util.h"
@@ -101,40 +102,7 @@ static void usage(void)
     exit(2);
 }
 
-/* drop_privileges - become agent.user when started as root */
-static void drop_privileges(const char *user)
-{
-    struct passwd *pw;
 
-    if (geteuid() != 0)
-	return;
-    if ((pw = getpwnam(user)) == NULL)
-	msg_fatal("agent.user %s does not exist", user);
-    if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
-	|| setuid(pw->pw_uid) < 0)
-	msg_fatal_sys("cannot drop privileges to user %s", user);
-}
-
-/* daemonize - detach */
-static void daemonize(void)
-{
-    pid_t   pid = fork();
-    int     fd;
-
-    if (pid < 0)
-	msg_fatal_sys("fork");
-    if (pid > 0)
-	_exit(0);
-    if (setsid() < 0)
-	msg_fatal_sys("setsid");
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-	    close(fd);
-    }
-}
 
 int     main(int argc, char **argv)
 {
@@ -177,9 +145,9 @@ int     main(int argc, char **argv)
 	msg_fatal("cannot listen on %s", c->cfg->milter_listen);
     if (!foreground) {
 	log_init("destctl-milter", false);
-	daemonize();
+	daemon_detach();
     }
-    drop_privileges(c->cfg->agent_user);
+    daemon_drop_privileges(c->cfg->agent_user);
     mconf_install(c);
     signal(SIGPIPE, SIG_IGN);
     /* SIGHUP goes to our thread only: blocked here, inherited by all. */

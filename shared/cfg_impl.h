@@ -24,4 +24,16 @@ extern void cfg_diag(struct diag *d, enum diag_level level,
 		             const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* Value checks for string keys and list elements (cfg_check.c): 0 when
+ * value is acceptable, else -1 with why. */
+typedef int (*cfg_check_fn)(const char *value, char *why, size_t whysz);
+
+extern int cfg_check_endpoint(const char *value, char *why, size_t whysz);
+extern int cfg_check_milter_socket(const char *value, char *why, size_t whysz);
+extern int cfg_check_cidr(const char *value, char *why, size_t whysz);
+extern int cfg_check_address(const char *value, char *why, size_t whysz);
+extern int cfg_check_facility(const char *value, char *why, size_t whysz);
+extern int cfg_check_proxy(const char *value, char *why, size_t whysz);
+extern int cfg_check_nonempty(const char *value, char *why, size_t whysz);
+
 #endif

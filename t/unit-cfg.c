@@ -64,6 +64,9 @@ static const struct {
 	"recipient_limit: expected { count = N; minutes = M; } or \"none\", got an integer"},
     {"bad-bad-route.conf", DIR "bad-bad-route.dest:2: destination \"example.com\": "
 	"invalid route \"relay.example.net\": expected [host]:port or host:port"},
+    {"bad-proxy.conf", DIR "bad-proxy.conf:2: mta_sts.proxy: invalid proxy "
+	"\"http://proxy.example.net:3128\": expected http://ADDRESS:PORT (an IP address: "
+	"a name would need the system resolver)"},
     {"no-such-file.conf", DIR "no-such-file.conf: cannot read: No such file or directory"},
 };
 
