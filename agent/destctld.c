@@ -54,15 +54,6 @@
 
 static const char *pid_file_written;
 
-/* usage - the synopsis */
-static void usage(void)
-{
-    fprintf(stderr, "usage: destctld [-c FILE] [-f] [-d]\n"
-	    "  -c FILE  configuration (default %s)\n"
-	    "  -f       foreground, log to stderr too\n"
-	    "  -d       debug logging\n", CFG_DEFAULT_FILE);
-    exit(2);
-}
 
 /* remove_pid_file - at exit */
 static void remove_pid_file(void)
@@ -132,7 +123,8 @@ static void listen_all(struct agent *a, const struct cfg *c, gid_t gid)
 int     main(int argc, char **argv)
 {
     struct agent a;
-    const char *config = CFG_DEFAULT_FILE;
+    struct daemon_opts opts;
+    const char *config;
     bool    foreground = false, debug = false;
     struct sm_limits limits = {AGENT_MAX_CLIENTS, AGENT_IDLE_TIMEOUT};
     struct passwd *pw = NULL;
@@ -140,25 +132,11 @@ int     main(int argc, char **argv)
     struct cfg *c;
     struct event *sigs[3];
     char    why[512];
-    int     ch;
 
-    while ((ch = getopt(argc, argv, "c:fdh")) != -1) {
-	switch (ch) {
-	case 'c':
-	    config = optarg;
-	    break;
-	case 'f':
-	    foreground = true;
-	    break;
-	case 'd':
-	    debug = true;
-	    break;
-	default:
-	    usage();
-	}
-    }
-    if (optind != argc)
-	usage();
+    daemon_parse_args(argc, argv, "destctld", &opts);
+    config = opts.config;
+    foreground = opts.foreground;
+    debug = opts.debug;
     log_init("destctld", true);
     /* libcurl's global state, before any thread (libunbound's) exists. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

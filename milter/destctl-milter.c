@@ -95,12 +95,6 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
-/* usage - the synopsis */
-static void usage(void)
-{
-    fprintf(stderr, "usage: destctl-milter [-c FILE] [-f] [-d]\n");
-    exit(2);
-}
 
 
 
@@ -110,25 +104,13 @@ int     main(int argc, char **argv)
     struct mconf *c;
     pthread_t tid;
     sigset_t set;
-    int     ch, rc;
+    struct daemon_opts opts;
+    int     rc;
 
-    while ((ch = getopt(argc, argv, "c:fdh")) != -1) {
-	switch (ch) {
-	case 'c':
-	    config_path = optarg;
-	    break;
-	case 'f':
-	    foreground = true;
-	    break;
-	case 'd':
-	    debug = true;
-	    break;
-	default:
-	    usage();
-	}
-    }
-    if (optind != argc)
-	usage();
+    daemon_parse_args(argc, argv, "destctl-milter", &opts);
+    config_path = opts.config;
+    foreground = opts.foreground;
+    debug = opts.debug;
     log_init("destctl-milter", true);
     if ((c = mconf_load(config_path)) == NULL) {
 	fprintf(stderr, "destctl-milter: invalid configuration %s; not started\n",

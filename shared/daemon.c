@@ -2,10 +2,13 @@
  * daemon - detaching and dropping privileges; see daemon.h.
  */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -44,4 +47,37 @@ void    daemon_drop_privileges(const char *user)
 	msg_fatal_sys("cannot drop privileges to user %s", user);
     if (setuid(0) == 0)
 	msg_fatal("privileges still held after dropping to %s", user);
+}
+
+/* daemon_parse_args - -c FILE, -f, -d */
+void    daemon_parse_args(int argc, char **argv, const char *name,
+			          struct daemon_opts *o)
+{
+    int     ch;
+
+    o->config = CFG_DEFAULT_FILE;
+    o->foreground = o->debug = false;
+    while ((ch = getopt(argc, argv, "c:fd")) != -1) {
+	switch (ch) {
+	case 'c':
+	    o->config = optarg;
+	    break;
+	case 'f':
+	    o->foreground = true;
+	    break;
+	case 'd':
+	    o->debug = true;
+	    break;
+	default:
+	    goto usage;
+	}
+    }
+    if (optind == argc)
+	return;
+  usage:
+    fprintf(stderr, "usage: %s [-c FILE] [-f] [-d]\n"
+	    "  -c FILE  configuration (default %s)\n"
+	    "  -f       foreground, log to stderr too\n"
+	    "  -d       debug logging\n", name, CFG_DEFAULT_FILE);
+    exit(2);
 }
