@@ -133,7 +133,8 @@ demo: deps
 	sh t/demo.sh
 
 bench: all $(BENCH_BIN)
-	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; $$b; done; \
+	for b in bench/*.sh; do echo "== $$b"; sh $$b; done
 
 install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man8
