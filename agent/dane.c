@@ -65,6 +65,7 @@ struct cached {
 };
 
 struct dane {
+    struct event *sweep;		/* drops expired outcomes */
     struct event_base *base;
     struct resolver *r;
     struct strmap *cache;		/* domain -> struct cached */
@@ -351,13 +352,40 @@ static void job_start(evutil_socket_t fd, short what, void *arg)
     resolver_query(j->d->r, j->domain, T_MX, job_mx_answer, &j->qmx);
 }
 
+/* dane_keep_fresh - strmap_filter callback: drop expired outcomes */
+static bool dane_keep_fresh(const char *key, void *value, void *ctx)
+{
+    struct cached *c = value;
+
+    (void) key;
+    if (c->expires > *(time_t *) ctx)
+	return true;
+    result_release(&c->res);
+    free(c);
+    return false;
+}
+
+/* dane_sweep - periodic expiry, so the cache holds live domains only */
+static void dane_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct dane *d = arg;
+    time_t  t = now();
+
+    (void) fd;
+    (void) what;
+    strmap_filter(d->cache, dane_keep_fresh, &t);
+}
+
 /* dane_new - empty cache */
 struct dane *dane_new(struct event_base *base, struct resolver *r)
 {
     struct dane *d = xcalloc(1, sizeof(*d));
+    struct timeval tv = {60, 0};
 
     d->base = base;
     d->r = r;
+    d->sweep = event_new(base, -1, EV_PERSIST, dane_sweep, d);
+    event_add(d->sweep, &tv);
     d->cache = strmap_new();
     d->jobs = strmap_new();
     return d;
@@ -402,6 +430,7 @@ struct dane *dane_free(struct dane *d)
     strmap_filter(d->jobs, dane_drop_job, NULL);
     strmap_free(d->cache);
     strmap_free(d->jobs);
+    event_free(d->sweep);
     free(d);
     return NULL;
 }

@@ -33,6 +33,7 @@
 
 /* What one decision works with: the input, names made safe for text. */
 struct decide_ctx {
+    bool    dane_fallback;		/* "dane" stands if MTA-STS does not enforce */
     const struct decide_input *in;
     const struct profile_settings *p;
     struct decision *out;
@@ -64,7 +65,7 @@ static const struct tls_rule {
 #define TLS_RULES	(sizeof(tls_rules) / sizeof(tls_rules[0]))
 #define DANE_OUTCOMES	(DANE_OUT_DNS_ERROR + 1)
 #define DANE_MODES	(DANE_MANDATORY + 1)
-#define STS_STATES	(STS_ENFORCE + 1)
+#define STS_STATES	(STS_DNS_ERROR + 1)
 
 /* What DANE does with an outcome (step 3). */
 enum dane_act {
@@ -154,6 +155,9 @@ static const struct sts_rule {
     [STS_NONE] = {SA_LEVEL, "no MTA-STS policy for %s (%s)"},
     [STS_TESTING] = {SA_LEVEL, "MTA-STS policy of %s in testing mode: not enforced"},
     [STS_ENFORCE] = {SA_ENFORCE, "MTA-STS policy of %s enforced"},
+    /* A failure may hide a policy: never taken as "no policy". */
+    [STS_DNS_ERROR] = {SA_TEMP, "MTA-STS: DNS lookup failed for %s (%s); not "
+    "falling back"},
 };
 
 /* reason_add - append "; "-separated text to the reason, truncating */
@@ -236,9 +240,15 @@ static bool decide_dane(struct decide_ctx *c)
 	answer_dane(c, dane_ok ? PF_DANE : PF_DANE_ONLY, r->refuse, r->fmt);
 	return true;
     case DA_SOME:
-	if (dane_ok) {
+	if (dane_ok && !c->p->mta_sts) {
 	    answer_dane(c, PF_DANE, r->refuse, r->fmt);
 	    return true;
+	}
+	if (dane_ok) {
+	    /* "dane" lets the MX without TLSA go with "may": an MTA-STS
+	     * enforce policy asks more of them, so it is looked at first. */
+	    c->dane_fallback = true;
+	    return false;
 	}
 	reason_add(c->out, r->skip_fmt, c->domain, c->dane_why);
 	return false;
@@ -346,6 +356,7 @@ void    decide(const struct decide_input *in, struct decision *out)
     if (in == 0 || out == 0 || in->profile == 0)
 	msg_panic("decide: null argument");
     memset(out, 0, sizeof(*out));
+    memset(&c, 0, sizeof(c));
     c.in = in;
     c.p = in->profile;
     c.out = out;
@@ -371,8 +382,17 @@ void    decide(const struct decide_input *in, struct decision *out)
     }
     if (decide_dane(&c))
 	return;
-    if (c.p->mta_sts && decide_sts(&c))
+    if (c.p->mta_sts) {
+	out->sts_consulted = true;
+	if (decide_sts(&c))
+	    return;
+    }
+    if (c.dane_fallback) {
+	const struct dane_rule *r = &dane_rules[c.p->dane][in->dane];
+
+	answer_dane(&c, PF_DANE, r->refuse, r->fmt);
 	return;
+    }
     answer_level(&c);
 }
 
@@ -384,7 +404,7 @@ bool    decide_wants_sts(const struct decide_input *in)
 
     if (!in->profile->mta_sts || in->route || in->profile->tls == TLS_NONE)
 	return false;
-    probe.sts.state = STS_NOT_ASKED;	/* never answers: falls to the level */
+    probe.sts.state = STS_NOT_ASKED;	/* never answers itself */
     decide(&probe, &d);
-    return !d.temp && !d.dane_applied;
+    return d.sts_consulted;
 }

@@ -11,8 +11,9 @@
  *  - DANE opportunistic and failed (bogus, or DNS trouble that may hide TLSA):
  *    an answer that defers, never a fallback (TEMP while it may clear);
  *  - DANE opportunistic, available on some MX only: Postfix's "dane" when the
- *    TLS level is preferred or preferred-verify (no stronger level to lose),
- *    else the profile's TLS level and a note that DANE was not applied;
+ *    TLS level is preferred or preferred-verify (no stronger level to lose)
+ *    and no MTA-STS enforce policy asks for more, else the profile's TLS
+ *    level and a note that DANE was not applied;
  *  - DANE not available: MTA-STS (enforce, testing) if asked, else the TLS level;
  *  - never weaker than the profile's TLS level; unknown in time: TEMP;
  *  - DANE asked for but its outcome NOT_ASKED, out-of-range inputs (an
@@ -46,6 +47,8 @@ enum sts_state {
 					 * failed with nothing cached */
     STS_TESTING,			/* a valid policy in testing mode */
     STS_ENFORCE,			/* a valid policy in enforce mode */
+    STS_DNS_ERROR,			/* TXT (or MX) lookup failed or bogus, no
+					 * policy cached: unknown, so TEMP */
 };
 
 struct sts_outcome {
@@ -100,6 +103,7 @@ struct decision {
     bool    tls12;			/* require TLS 1.2 or later (MTA-STS) */
     bool    dane_applied;
     bool    sts_applied;
+    bool    sts_consulted;		/* the decision reached the MTA-STS step */
     enum refuse refuse;
     char    reason[256];		/* why, for logs and the profile map */
 };

@@ -52,7 +52,7 @@
 #define AGENT_DNS_TIMEOUT_MS	8000	/* one DNS resolution */
 #define AGENT_NOFILE_WANT	16384
 
-static const char *pid_file_written;
+static char *pid_file_written;		/* a copy: reloads free the config */
 
 
 /* remove_pid_file - at exit */
@@ -87,7 +87,7 @@ static void write_pid_file(const char *path)
     fprintf(fp, "%ld\n", (long) getpid());
     if (fclose(fp) != 0)
 	msg_fatal_sys("cannot write pid file %s", path);
-    pid_file_written = path;
+    pid_file_written = xstrdup(path);
 }
 
 

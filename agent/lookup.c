@@ -225,16 +225,16 @@ static void lookup_route(struct agent *a, struct sm_request *req, bool profile_m
     const struct profile *best = NULL;
     struct decide_input in;
 
-    for (size_t i = 0; i < t->n; i++) {
-	const struct profile *p = t->v[i];
+    /* Every profile routed there, the default included: entries inherit
+     * its route, and the default's own domains go there too. */
+    for (size_t i = 0; i <= t->n; i++) {
+	const struct profile *p = i < t->n ? t->v[i] : t->def;
 
 	if (p->eff.route && strcasecmp(p->eff.route, key) == 0
 	    && (best == NULL || lookup_tls_strictness[p->eff.tls]
 		> lookup_tls_strictness[best->eff.tls]))
 	    best = p;
     }
-    if (best == NULL && t->def->eff.route && strcasecmp(t->def->eff.route, key) == 0)
-	best = t->def;
     if (best == NULL) {
 	sm_reply(req, SOCKMAP_NOTFOUND, "");
     } else {
@@ -279,10 +279,13 @@ void    lookup_handle(void *ctx, struct sm_request *req, const char *map,
 	sm_reply(req, SOCKMAP_PERM, "unknown map");
 	return;
     }
-    if (key[0] == '.' || lookup_is_ip(key)) {
+    if (key[0] == '.') {
 	sm_reply(req, SOCKMAP_NOTFOUND, "");
     } else if (key[0] == '[' || strchr(key, ':') != NULL) {
+	/* A next hop, "[192.0.2.1]" included: NOTFOUND unless routed to. */
 	lookup_route(a, req, profile_map, key);
+    } else if (lookup_is_ip(key)) {
+	sm_reply(req, SOCKMAP_NOTFOUND, "");
     } else if (domain_normalize(key, domain, why, sizeof(why)) < 0) {
 	log_sanitize(safe, sizeof(safe), key, strlen(key));
 	msg_info("invalid domain in request map=%s key=%s reason=\"%s\"", map, safe, why);

@@ -38,6 +38,7 @@ struct rquery {
     int     type;
     int     async_id;
     bool    started;
+    const char *start_error;		/* ub_resolve_async refused: why */
     struct event *timer;
     struct waiter *waiters, **tail;
     struct rquery *qnext;		/* in the start queue */
@@ -272,6 +273,10 @@ static void resolver_timeout(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
+    if (q->start_error) {
+	resolver_finish(q, answer_failed(q->start_error));
+	return;
+    }
     ub_cancel(q->r->ub, q->async_id);
     snprintf(why, sizeof(why), "no answer within %d ms", q->r->timeout_ms);
     resolver_finish(q, answer_failed(why));
@@ -287,11 +292,12 @@ static void resolver_start(struct rquery *q)
     q->started = true;
     r->inflight++;
     err = ub_resolve_async(r->ub, q->name, q->type, 1, q, resolver_ub_done, &q->async_id);
-    if (err != 0) {
-	resolver_finish(q, answer_failed(ub_strerror(err)));
-	return;
-    }
     q->timer = evtimer_new(r->base, resolver_timeout, q);
+    if (err != 0) {
+	/* Answered from the loop, as the header promises, never from here. */
+	q->start_error = ub_strerror(err);
+	tv.tv_sec = tv.tv_usec = 0;
+    }
     evtimer_add(q->timer, &tv);
 }
 
@@ -477,7 +483,7 @@ static bool resolver_drop_query(const char *key, void *value, void *ctx)
     struct waiter *w, *next;
 
     (void) key;
-    if (q->started)
+    if (q->started && q->start_error == NULL)
 	ub_cancel(q->r->ub, q->async_id);
     (void) ctx;
     if (q->timer)

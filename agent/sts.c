@@ -54,6 +54,7 @@ struct job {
     char    txt_id[STS_ID_MAX + 1];	/* "" when no valid TXT */
     char    txt_why[160];
     int     pending;			/* address queries outstanding */
+    bool    addr_bogus;			/* a policy host address RRset was bogus */
     char   *addrs[STS_MAX_ADDRS];
     size_t  naddrs;
     struct sts_fetch *fetch;
@@ -150,7 +151,8 @@ static void job_mx_answer(void *ctx, const struct dns_answer *a)
 	return;
     }
     if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
-	job_result(j, STS_PENDING, "MX lookup failed: %s", a->why ? a->why : "?");
+	job_result(j, STS_DNS_ERROR, "MX lookup %s: %s", a->sec == DNS_BOGUS
+		   ? "bogus" : "failed", a->why ? a->why : "?");
 	job_finish(j);
 	return;
     }
@@ -282,6 +284,8 @@ static void job_addr_answer(void *ctx, const struct dns_answer *a)
     struct job *j = ctx;
     char    text[INET6_ADDRSTRLEN];
 
+    if (a->sec == DNS_BOGUS)
+	j->addr_bogus = true;
     for (size_t i = 0; a->status == DNS_DATA && a->sec != DNS_BOGUS && i < a->n; i++) {
 	int     af = a->rdlen[i] == 4 ? AF_INET : a->rdlen[i] == 16 ? AF_INET6 : 0;
 
@@ -291,6 +295,13 @@ static void job_addr_answer(void *ctx, const struct dns_answer *a)
     }
     if (--j->pending > 0)
 	return;
+    if (j->naddrs == 0 && j->addr_bogus
+	&& !known_valid(strmap_get(j->s->known, j->domain), time(NULL))) {
+	/* Forged answers for the policy host: an attack, not an absence. */
+	job_result(j, STS_DNS_ERROR, "DNSSEC bogus for mta-sts.%s", j->domain);
+	job_finish(j);
+	return;
+    }
     if (j->naddrs == 0) {
 	msg_info("MTA-STS policy fetch failed domain=%s cause=connect detail=\"policy "
 		 "host mta-sts.%s has no address\"", j->domain, j->domain);
@@ -348,6 +359,12 @@ static void job_txt_answer(void *ctx, const struct dns_answer *a)
     if (j->txt_id[0] == '\0') {
 	if (known_valid(k, now)) {
 	    job_use_policy(j);		/* RFC 8461 5.1: still in force */
+	    return;
+	}
+	if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
+	    /* A failed lookup may hide a policy: unknown, never "none". */
+	    job_result(j, STS_DNS_ERROR, "%s", j->txt_why);
+	    job_finish(j);
 	    return;
 	}
 	if (j->refresh && k && k->policy) {
@@ -412,10 +429,13 @@ static void job_free(struct job *j)
 static void job_finish(struct job *j)
 {
     struct sts_wait *w, *next;
-
     strmap_del(j->s->jobs, j->domain);
-    msg_debug("MTA-STS outcome domain=%s state=%d mx_match=%s why=%s", j->domain,
-	      (int) j->res.state, j->res.mx_match, j->res.why);
+    static const char *states[] = {"not-asked", "pending", "none", "testing",
+    "enforce", "dns-error"};
+
+    msg_debug("MTA-STS outcome domain=%s state=%s mx_match=%s why=%s", j->domain,
+	      (size_t) j->res.state < sizeof(states) / sizeof(states[0])
+	      ? states[j->res.state] : "?", j->res.mx_match, j->res.why);
     for (w = j->waiters; w; w = next) {
 	next = w->next;
 	w->cb(w->ctx, &j->res);
@@ -461,6 +481,11 @@ static bool sts_refresh_one(const char *domain, void *value, void *ctx)
     struct known *k = value;
     time_t  now = time(NULL);
 
+    /* Nothing to keep: a failed first fetch whose back-off has passed. */
+    if (k->policy == NULL && now >= k->failed_until && strmap_get(s->jobs, domain) == NULL) {
+	free(k);
+	return false;
+    }
     /* Halfway through its life, a policy is fetched again (RFC 8461 10.2). */
     if (k->policy && k->policy->mode != STS_MODE_NONE && now >= k->next_try
 	&& now >= k->fetched_at + k->policy->max_age / 2

@@ -27,6 +27,7 @@
 struct agentc_thread {
     struct sockmap_client *client;
     char   *endpoint;			/* the client's endpoint */
+    int     timeout_ms;			/* the client's timeout */
     time_t  retry_at;			/* no new attempt before this */
     int     backoff;			/* seconds */
 };
@@ -136,14 +137,17 @@ int     agentc_parse(const char *value, struct dest_info *info, char *why, size_
     memset(info, 0, sizeof(*info));
     while (*p) {
 	const char *end = strchr(p, ' '), *eq;
-	char    name[32], val[sizeof(info->decision)];
+	char    name[32], *val;
 	size_t  nlen;
 
 	if (end == NULL)
 	    end = p + strlen(p);
+	/* A value never decodes longer than it is written. */
+	val = xmalloc((size_t) (end - p) + 1);
 	if ((eq = memchr(p, '=', (size_t) (end - p))) == NULL
 	    || (nlen = (size_t) (eq - p)) == 0 || nlen >= sizeof(name)
-	    || agentc_decode(eq + 1, end, val, sizeof(val)) < 0) {
+	    || agentc_decode(eq + 1, end, val, (size_t) (end - p) + 1) < 0) {
+	    free(val);
 	    snprintf(why, whysz, "malformed field in agent reply");
 	    return -1;
 	}
@@ -165,10 +169,12 @@ int     agentc_parse(const char *value, struct dest_info *info, char *why, size_
 	    else if (strcmp(val, "perm") == 0)
 		info->refuse = AGENTC_REFUSE_PERM;
 	    else {
+		free(val);
 		snprintf(why, whysz, "unknown refuse value in agent reply");
 		return -1;
 	    }
 	}
+	free(val);
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 	    if (strcmp(name, required[i]) == 0)
 		seen |= 1u << i;
@@ -233,7 +239,8 @@ void    agentc_flush(void)
 }
 
 /* agentc_client - this thread's connection to endpoint */
-static struct agentc_thread *agentc_client(const char *endpoint, char *why, size_t whysz)
+static struct agentc_thread *agentc_client(const char *endpoint, int timeout_ms,
+				                   char *why, size_t whysz)
 {
     struct agentc_thread *t;
 
@@ -243,11 +250,12 @@ static struct agentc_thread *agentc_client(const char *endpoint, char *why, size
 	t->backoff = AGENTC_BACKOFF_MIN;
 	pthread_setspecific(agentc_key, t);
     }
-    if (t->client == NULL || !str_eq(t->endpoint, endpoint)) {
+    if (t->client == NULL || !str_eq(t->endpoint, endpoint) || t->timeout_ms != timeout_ms) {
 	t->client = sockmap_client_free(t->client);
 	free(t->endpoint);
 	t->endpoint = xstrdup(endpoint);
-	if ((t->client = sockmap_client_new(endpoint, AGENTC_TIMEOUT_MS, why, whysz)) == NULL)
+	t->timeout_ms = timeout_ms;
+	if ((t->client = sockmap_client_new(endpoint, timeout_ms, why, whysz)) == NULL)
 	    return NULL;
     }
     return t;
@@ -255,8 +263,8 @@ static struct agentc_thread *agentc_client(const char *endpoint, char *why, size
 
 /* agentc_profile - cached, or ask */
 enum agentc_status agentc_profile(const char *endpoint, const char *domain,
-				          struct dest_info *info, char *why,
-				          size_t whysz)
+				          int timeout_ms, struct dest_info *info,
+				          char *why, size_t whysz)
 {
     struct agentc_thread *t;
     struct buf *value;
@@ -265,7 +273,7 @@ enum agentc_status agentc_profile(const char *endpoint, const char *domain,
 
     if (agentc_cache_get(domain, info))
 	return AGENTC_OK;
-    if ((t = agentc_client(endpoint, why, whysz)) == NULL)
+    if ((t = agentc_client(endpoint, timeout_ms, why, whysz)) == NULL)
 	return AGENTC_UNAVAILABLE;
     if (t->retry_at > now()) {
 	snprintf(why, whysz, "agent %s unreachable; next try in %ld s", endpoint,

@@ -15,8 +15,7 @@
 #include <stddef.h>
 
 #define AGENTC_CACHE_TTL	30	/* seconds */
-#define AGENTC_TIMEOUT_MS	15000	/* a query; the agent itself answers TEMP
-					 * at agent.lookup_timeout */
+#define AGENTC_MARGIN		5	/* seconds past agent.lookup_timeout */
 
 enum agentc_refuse {
     AGENTC_REFUSE_NONE,
@@ -31,7 +30,7 @@ struct dest_info {
     char    tls[32];
     char    dane[16];
     bool    mta_sts;
-    char    decision[512];		/* the tlspolicy value, or "TEMP" */
+    char    decision[1536];		/* the tlspolicy value, or "TEMP" */
     char    reason[512];
     bool    bounce_verification;
     enum agentc_refuse refuse;
@@ -51,10 +50,12 @@ enum agentc_status {
 extern int agentc_parse(const char *value, struct dest_info *info, char *why,
 		                size_t whysz);
 
-/* agentc_profile - ask the agent at endpoint about domain (A-label). */
+/* agentc_profile - ask the agent at endpoint about domain (A-label), waiting
+ * at most timeout_ms (agent.lookup_timeout and a margin: the agent answers
+ * TEMP itself by then). */
 extern enum agentc_status agentc_profile(const char *endpoint, const char *domain,
-				                 struct dest_info *info, char *why,
-				                 size_t whysz);
+				                 int timeout_ms, struct dest_info *info,
+				                 char *why, size_t whysz);
 
 /* agentc_flush - forget the process-wide cache (a reload). */
 extern void agentc_flush(void);

@@ -33,6 +33,10 @@
 #define HDR_BOUNCE	"X-Destctl-Bounce"
 #define ADDR_MAX	512
 
+/* SAFE - peer text for one log line (a compound literal lives to the end of
+ * the enclosing block: fine as a call argument). */
+#define SAFE(s) log_sanitize((char[160]) {0}, 160, (s), strlen(s))
+
 /* conn_of - the connection state */
 static struct mconn *conn_of(SMFICTX *ctx)
 {
@@ -110,8 +114,8 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     c->msg->outbound = (auth && *auth) || c->internal || c->msg->local
 	|| mconf_listed(&cf->cfg->milter_outbound_daemons, daemon);
     msg_debug("message from=<%s> client=%s outbound=%d local=%d auth=%s daemon=%s",
-	      sender, c->addr, c->msg->outbound, c->msg->local, auth ? auth : "",
-	      daemon ? daemon : "");
+	      SAFE(sender), c->addr, c->msg->outbound, c->msg->local,
+	      SAFE(auth ? auth : ""), SAFE(daemon ? daemon : ""));
     mconf_release(cf);
     return SMFIS_CONTINUE;
 }
@@ -136,11 +140,13 @@ static sfsistat rcpt_outbound(SMFICTX *ctx, struct mconn *c, struct mconf *cf,
 {
     struct mmsg *m = c->msg;
     struct dest_info *d = mmsg_dest(m, domain), info;
+    int     timeout_ms = (cf->cfg->agent_lookup_timeout + AGENTC_MARGIN) * 1000;
+    bool    fresh = d == NULL;
     char    why[512];
 
-    if (d == NULL) {
-	if (agentc_profile(cf->cfg->milter_agent, domain, &info, why, sizeof(why))
-	    != AGENTC_OK) {
+    if (fresh) {
+	if (agentc_profile(cf->cfg->milter_agent, domain, timeout_ms, &info, why,
+			   sizeof(why)) != AGENTC_OK) {
 	    msg_warn("no destination profile domain=%s reason=\"%s\" action=%s", domain,
 		     why, cf->cfg->milter_on_agent_error);
 	    if (strcmp(cf->cfg->milter_on_agent_error, "tempfail") == 0 && !m->local)
@@ -152,21 +158,20 @@ static sfsistat rcpt_outbound(SMFICTX *ctx, struct mconn *c, struct mconf *cf,
 	    snprintf(info.decision, sizeof(info.decision), "unknown");
 	    m->agent_failed = true;
 	}
-	if (m->ndests < MSTATE_MAX_DESTS)
-	    m->dests[m->ndests++] = info;
-	else
-	    m->dropped_dests++;
 	d = &info;
     }
-    if (d->bounce_verification)
-	m->batv = true;
     if (d->early_refusal && d->refuse != AGENTC_REFUSE_NONE && !m->local) {
+	/* Refused: no tag, no sender rewrite on its account. */
 	msg_info("recipient refused early domain=%s refuse=%s reason=\"%s\"", domain,
 		 d->refuse == AGENTC_REFUSE_TEMP ? "temp" : "perm", d->reason);
 	return refuse(ctx, d->refuse == AGENTC_REFUSE_TEMP,
 		      d->refuse == AGENTC_REFUSE_TEMP ? "4.7.5" : "5.7.5",
 		      "mail for %s cannot be delivered securely: %s", domain, d->reason);
     }
+    if (d->bounce_verification)
+	m->batv = true;
+    if (fresh)
+	mmsg_add_dest(m, &info);
     return SMFIS_CONTINUE;
 }
 
@@ -186,17 +191,17 @@ static sfsistat rcpt_bounce(SMFICTX *ctx, struct mconn *c, struct mconf *cf,
 	    m->rewrites[m->nrewrites].tagged = xstrdup(rcpt);
 	    m->rewrites[m->nrewrites++].plain = xstrdup(plain->data);
 	}
-	msg_info("bounce verified rcpt=%s plain=%s", rcpt, plain->data);
+	msg_info("bounce verified rcpt=%s plain=%s", SAFE(rcpt), SAFE(plain->data));
     } else if (r == BATV_NOT_TAGGED) {
 	if (strcmp(cf->cfg->bv_untagged, "reject") == 0) {
-	    msg_info("untagged bounce refused rcpt=%s", rcpt);
+	    msg_info("untagged bounce refused rcpt=%s", SAFE(rcpt));
 	    rc = refuse(ctx, false, "5.7.1", "bounce to %s refused: it carries no "
 			"bounce address tag%s, so it is not a reply to our mail", rcpt, "");
 	} else {
 	    m->untagged_bounce = true;
 	}
     } else {
-	msg_info("bounce refused rcpt=%s reason=\"%s\"", rcpt, batv_result_name(r));
+	msg_info("bounce refused rcpt=%s reason=\"%s\"", SAFE(rcpt), batv_result_name(r));
 	rc = refuse(ctx, false, "5.7.1", "bounce to %s refused: bounce address tag "
 		    "%s", rcpt, r == BATV_EXPIRED ? "expired" : "invalid");
     }
@@ -252,7 +257,7 @@ static void eom_strip(SMFICTX *ctx, struct mmsg *m)
 /* eom_tag - one header per destination domain */
 static void eom_tag(SMFICTX *ctx, struct mmsg *m)
 {
-    char    value[1400];
+    char    value[2800];		/* every field of a dest_info fits */
 
     for (size_t i = 0; i < m->ndests; i++) {
 	const struct dest_info *d = &m->dests[i];
@@ -284,14 +289,14 @@ static void eom_batv(SMFICTX *ctx, struct mmsg *m, struct mconf *cf)
     tagged = buf_alloc(64, ADDR_MAX);
     if (batv_sign(cf->keys, m->sender, time(NULL), cf->cfg->bv_valid_days, tagged,
 		  why, sizeof(why)) < 0) {
-	msg_info("sender not tagged from=%s reason=\"%s\"", m->sender, why);
+	msg_info("sender not tagged from=%s reason=\"%s\"", SAFE(m->sender), why);
     } else {
 	snprintf(from, sizeof(from), "<%s>", tagged->data);
 	if (smfi_chgfrom(ctx, from, NULL) != MI_SUCCESS)
 	    msg_warn("cannot change the envelope sender to %s", from);
 	else
 	    msg_info("sender tagged for bounce verification from=%s tagged=%s",
-		     m->sender, tagged->data);
+		     SAFE(m->sender), SAFE(tagged->data));
     }
     buf_free(tagged);
 }

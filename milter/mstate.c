@@ -27,6 +27,7 @@ struct mmsg *mmsg_free(struct mmsg *m)
     for (size_t i = 0; i < m->nstrip; i++)
 	free(m->strip[i].name);
     free(m->strip);
+    free(m->dests);
     free(m);
     return NULL;
 }
@@ -38,6 +39,20 @@ struct dest_info *mmsg_dest(struct mmsg *m, const char *domain)
 	if (strcmp(m->dests[i].domain, domain) == 0)
 	    return &m->dests[i];
     return NULL;
+}
+
+/* mmsg_add_dest - one more destination domain */
+void    mmsg_add_dest(struct mmsg *m, const struct dest_info *info)
+{
+    if (m->ndests >= MSTATE_MAX_DESTS) {
+	m->dropped_dests++;
+	return;
+    }
+    if (m->ndests == m->capdests) {
+	m->capdests = m->capdests ? m->capdests * 2 : 4;
+	m->dests = xrealloc(m->dests, m->capdests * sizeof(*m->dests));
+    }
+    m->dests[m->ndests++] = *info;
 }
 
 /* mmsg_note_header - count an X-Destctl-* header by its name */

@@ -31,8 +31,8 @@ struct mmsg {
     bool    local;			/* non-SMTP submission: never refuse */
     bool    null_sender;
     char   *sender;			/* without <> */
-    struct dest_info dests[MSTATE_MAX_DESTS];
-    size_t  ndests;
+    struct dest_info *dests;		/* grown as domains come, at most MSTATE_MAX_DESTS */
+    size_t  ndests, capdests;
     size_t  dropped_dests;		/* past MSTATE_MAX_DESTS */
     bool    batv;			/* some destination wants bounce verification */
     bool    agent_failed;		/* on_agent_error = accept: decision unknown */
@@ -57,6 +57,10 @@ extern struct mmsg *mmsg_free(struct mmsg *m);
 
 /* mmsg_dest - the destination entry for domain, or NULL. */
 extern struct dest_info *mmsg_dest(struct mmsg *m, const char *domain);
+
+/* mmsg_add_dest - remember a domain's answer (a copy); past MSTATE_MAX_DESTS
+ * it is counted in dropped_dests instead. */
+extern void mmsg_add_dest(struct mmsg *m, const struct dest_info *info);
 
 /* mmsg_note_header - remember one incoming X-Destctl-* header by name. */
 extern void mmsg_note_header(struct mmsg *m, const char *name);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libconfig.h>
 
@@ -304,27 +305,31 @@ static int cfg_check_one(const struct cfg *c, const struct profile *p, struct di
 static void cfg_check_routes(const struct cfg *c, const struct profile_table *t,
 			             struct diag *d)
 {
-    for (size_t i = 0; i < t->n; i++) {
-	const struct profile *p = t->v[i], *q;
+    /* The default too: entries inherit its route. Compared as the agent
+     * compares next hops, without regard to case. */
+    for (size_t i = 0; i <= t->n; i++) {
+	const struct profile *p = i < t->n ? t->v[i] : t->def, *q;
 	size_t  j;
 
 	if (p->eff.route == NULL)
 	    continue;
-	for (j = 0; j < i; j++)		/* report each route once */
-	    if (str_eq(t->v[j]->eff.route, p->eff.route))
+	for (j = 0; j < i && j < t->n; j++)	/* report each route once */
+	    if (t->v[j]->eff.route && strcasecmp(t->v[j]->eff.route, p->eff.route) == 0)
 		break;
 	if (j < i)
 	    continue;
-	for (j = i + 1; j < t->n; j++) {
-	    q = t->v[j];
-	    if (str_eq(q->eff.route, p->eff.route) && q->eff.tls != p->eff.tls) {
+	for (j = i + 1; j <= t->n; j++) {
+	    q = j < t->n ? t->v[j] : t->def;
+	    if (q->eff.route && strcasecmp(q->eff.route, p->eff.route) == 0
+		&& q->eff.tls != p->eff.tls) {
 		diag_add(d, DIAG_WARNING, q->file ? q->file : c ? c->destinations_file
 			 : NULL, q->line, "route \"%s\" is used with tls = \"%s\" by "
-			 "\"%s\" and tls = \"%s\" by \"%s\": that next hop gets the "
+			 "%s and tls = \"%s\" by %s: that next hop gets the "
 			 "strictest", p->eff.route, name_code_name(profile_tls_names,
 							      p->eff.tls),
-			 p->domain, name_code_name(profile_tls_names, q->eff.tls),
-			 q->domain);
+			 p->domain ? p->domain : "the default profile",
+			 name_code_name(profile_tls_names, q->eff.tls),
+			 q->domain ? q->domain : "the default profile");
 		break;
 	    }
 	}

@@ -20,7 +20,8 @@ my $dir = "$ENV{LAB_DIR}/agent";
 my $sock = "$dir/destctld.sock";
 my $pid = start_agent($dir, qq{default = { tls = "preferred"; dane = "opportunistic"; };\n}
     . qq{destinations = ( { domain = "routed.test"; tls = "required"; route = "[mx1.plain.test]:25"; },\n}
-    . qq{  { domain = "routed2.test"; tls = "required-verify"; route = "[mx1.plain.test]:25"; } );\n});
+    . qq{  { domain = "routed2.test"; tls = "required-verify"; route = "[mx1.plain.test]:25"; },\n}
+    . qq{  { domain = "iproute.test"; tls = "required"; route = "[192.0.2.1]"; } );\n});
 
 # postmap - Postfix's own socketmap client; "NOTFOUND" or "ERROR" when no value
 sub postmap {
@@ -69,6 +70,7 @@ is(postmap('[127.0.10.1]'), 'NOTFOUND', 'an IP literal: NOTFOUND');
 is(postmap('[mx1.plain.test]:25'), 'secure match=nexthop:dot-nexthop',
    'an explicit next hop gets the strictest level of the profiles routed to it');
 is(postmap('[nowhere.test]:25'), 'NOTFOUND', 'a next hop no profile routes to: NOTFOUND');
+is(postmap('[192.0.2.1]'), 'encrypt', 'a routed IP literal without a port gets its profile\'s level');
 is(postmap('routed.test'), 'encrypt', 'the routed domain itself: its own TLS level');
 like(postmap('bogus.test', 'profile'),
      qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp early_refusal=off$/,
@@ -154,7 +156,7 @@ is(postmap('dane-valid.test'), 'dane', 'and the agent still answers');
 # The control socket: root only
 is((stat("$dir/control.sock"))[2] & 07777, 0600, 'the control socket is mode 0600');
 is((stat($sock))[2] & 07777, 0660, 'the socketmap socket is mode 0660');
-like(sockmap_query("$dir/control.sock", 'status', '-'), qr/^OK version=\S+ uptime=\d+ destinations=2 clients=\d+ requests=\d+ /,
+like(sockmap_query("$dir/control.sock", 'status', '-'), qr/^OK version=\S+ uptime=\d+ destinations=3 clients=\d+ requests=\d+ /,
      'control: status');
 is(sockmap_query("$dir/control.sock", 'flush', 'Bogus.Test.'), 'OK bogus.test', 'control: flush DOMAIN');
 is(sockmap_query("$dir/control.sock", 'reload', '-'), 'OK reloaded', 'control: reload');

@@ -127,4 +127,19 @@ SKIP: {
          'the proxy was asked to CONNECT to the pinned address');
     stop_agent($ppid);
 }
+# DNS trouble with nothing cached: TEMP, never "no policy" (a failed TXT
+# lookup may hide a policy); and again from the cached failure.
+system('lab-dns stop child');
+$pid = start_agent("$ENV{LAB_DIR}/sts-dnsdown", $dest, $extra);
+my $q = "postmap -q implicit-mx.test socketmap:unix:$ENV{LAB_DIR}/sts-dnsdown/destctld.sock:tlspolicy 2>&1";
+# The first answer is TEMP either way: the lookup failed, or is still trying.
+like(`$q`, qr/temporary error: MTA-STS (lookup not finished in time|: DNS lookup failed) for implicit-mx\.test/,
+     'DNS down, nothing cached: TEMP');
+ok(wait_for(20, sub { slurp("$ENV{LAB_DIR}/sts-dnsdown/agent.log")
+                          =~ /MTA-STS outcome domain=implicit-mx\.test state=dns-error/ }),
+   'the TXT lookup ends as a DNS error, never as "no policy"');
+like(`$q`, qr/temporary error: MTA-STS: DNS lookup failed for implicit-mx\.test/,
+     'the next request: TEMP from the cached failure');
+stop_agent($pid);
+system('lab-dns start child');
 done_testing();

@@ -161,14 +161,32 @@ static void test_bad(void)
     }
 }
 
+/* test_route_warning - the default's route is shared by what inherits it */
+static void test_route_warning(void)
+{
+    struct diag d;
+    struct cfg *c;
+
+    diag_init(&d);
+    c = cfg_load(DIR "warn-route-default.conf", &d);
+    ok(c != NULL, "a route shared with different TLS levels is only a warning");
+    is_string(DIR "warn-route-default.dest:1: warning: route \"[relay.example.net]:25\" is "
+	      "used with tls = \"preferred\" by lax.example and tls = \"required-verify\" "
+	      "by the default profile: that next hop gets the strictest",
+	      d.n ? d.v[d.n - 1].text : "", "the default profile's route counts");
+    cfg_free(c);
+    diag_release(&d);
+}
+
 int     main(void)
 {
     tap_log_capture();
     if (access(DIR "good.conf", R_OK) != 0)
 	bail("run from the top of the source tree: " DIR "good.conf not found");
-    plan(28 + 2 * (int) NBAD);
+    plan(28 + 2 * (int) NBAD + 2);
     test_good();
     test_minimal();
     test_bad();
+    test_route_warning();
     return exit_status();
 }

@@ -2,6 +2,7 @@
  * unit-milter - the milter's pure parts: network matching, and reading the
  * agent's profile map reply.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "agentc.h"
@@ -67,6 +68,17 @@ static void test_parse(void)
 			    &d, why, sizeof(why)), "a cut percent escape");
     is_int(-1, agentc_parse("domain=x%00y profile=d tls=none decision=none refuse=none",
 			    &d, why, sizeof(why)), "an encoded NUL");
+    {
+	char    big[4096];
+	int     n = snprintf(big, sizeof(big), "domain=x profile=default tls=preferred "
+			     "refuse=none decision=secure%%20match%%3D");
+
+	for (int i = 0; i < 30; i++)
+	    n += snprintf(big + n, sizeof(big) - (size_t) n, "%smx%02d.mail.example.com",
+			  i ? "%3A" : "", i);
+	is_int(0, agentc_parse(big, &d, why, sizeof(why)), "a long MTA-STS decision parses");
+	is_int(13 + 30 * 21 + 29, (long) strlen(d.decision), "and is kept whole");
+    }
     is_int(-1, agentc_parse("domain profile=d", &d, why, sizeof(why)), "a field without =");
     is_string("malformed field in agent reply", why, "its reason");
 }
@@ -74,7 +86,7 @@ static void test_parse(void)
 int     main(void)
 {
     tap_log_capture();
-    plan(1 + 17 + 4 + 15);
+    plan(1 + 17 + 4 + 17);
     test_netmatch();
     test_parse();
     return exit_status();
