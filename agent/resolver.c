@@ -313,6 +313,9 @@ void    resolver_query(struct resolver *r, const char *name, int type,
     snprintf(key, sizeof(key), "%d %s", type, name);
     if ((ar = strmap_get(r->cache, key)) != NULL) {
 	if (ar->expires > now()) {
+	    /* What is left of its life, so that outcomes built on it (DANE)
+	     * do not outlive the record. */
+	    ar->a.ttl = (int) (ar->expires - now());
 	    ar->refs++;
 	    cb(ctx, &ar->a);
 	    answer_release(ar);

@@ -50,7 +50,7 @@ enum dns_status {
 struct dns_answer {
     enum dns_status status;
     enum dns_sec sec;
-    int     ttl;			/* seconds the answer may be cached */
+    int     ttl;			/* seconds the answer may still be used */
     size_t  n;				/* records */
     unsigned char **rdata;		/* wire-format rdata of each record */
     size_t *rdlen;
