@@ -48,6 +48,7 @@ struct dane_wait {
 
 struct job {
     struct dane *d;
+    unsigned gen;			/* d->gen when the job started */
     char   *domain;
     int     pending;			/* queries not answered yet, plus a guard */
     int     ttl;			/* smallest TTL seen */
@@ -65,6 +66,7 @@ struct cached {
 };
 
 struct dane {
+    unsigned gen;			/* bumped by dane_flush */
     struct event *sweep;		/* drops expired outcomes */
     struct event_base *base;
     struct resolver *r;
@@ -299,7 +301,10 @@ static void job_finish(struct job *j)
     strmap_del(d->jobs, j->domain);
     result_copy(&c->res, &j->res);
     c->expires = now() + (ttl < RESOLVER_TTL_MIN ? RESOLVER_TTL_MIN : ttl);
-    if ((old = strmap_put(d->cache, j->domain, c)) != NULL) {
+    if (j->gen != d->gen) {		/* flushed while running: not cached */
+	result_release(&c->res);
+	free(c);
+    } else if ((old = strmap_put(d->cache, j->domain, c)) != NULL) {
 	result_release(&old->res);
 	free(old);
     }
@@ -438,6 +443,7 @@ struct dane *dane_free(struct dane *d)
 /* dane_flush - forget outcomes */
 void    dane_flush(struct dane *d, const char *domain)
 {
+    d->gen++;				/* lookups running now cache nothing */
     strmap_filter(d->cache, dane_drop_cached, (void *) domain);
 }
 
@@ -458,6 +464,7 @@ struct dane_wait *dane_lookup(struct dane *d, const char *domain, dane_cb cb, vo
     if ((j = strmap_get(d->jobs, domain)) == NULL) {
 	j = xcalloc(1, sizeof(*j));
 	j->d = d;
+	j->gen = d->gen;
 	j->domain = xstrdup(domain);
 	j->ttl = RESOLVER_TTL_MAX;
 	j->qmx.job = j;

@@ -33,6 +33,7 @@ struct waiter {
 /* One resolution, shared by all who asked for the same name and type. */
 struct rquery {
     struct resolver *r;
+    unsigned gen;			/* r->gen when the query was made */
     char   *key;			/* "<type> <name>" */
     char   *name;
     int     type;
@@ -45,6 +46,7 @@ struct rquery {
 };
 
 struct resolver {
+    unsigned gen;			/* bumped by resolver_flush */
     struct event_base *base;
     struct ub_ctx *ub;
     struct event *ub_event;		/* ub_fd readable */
@@ -228,9 +230,11 @@ static void resolver_finish(struct rquery *q, struct answer_ref *ar)
 	      dns_status_name(ar->a.status), dns_sec_name(ar->a.sec), ar->a.ttl,
 	      ar->a.why ? " why=" : "", ar->a.why ? ar->a.why : "");
     ar->expires = now() + ar->a.ttl;
-    ar->refs++;				/* the cache's reference */
-    if ((old = strmap_put(r->cache, q->key, ar)) != NULL)
-	answer_release(old);
+    if (q->gen == r->gen) {		/* not flushed while it ran */
+	ar->refs++;			/* the cache's reference */
+	if ((old = strmap_put(r->cache, q->key, ar)) != NULL)
+	    answer_release(old);
+    }
     for (w = q->waiters; w; w = next) {
 	next = w->next;
 	w->cb(w->ctx, &ar->a);
@@ -334,6 +338,7 @@ void    resolver_query(struct resolver *r, const char *name, int type,
     }
     q = xcalloc(1, sizeof(*q));
     q->r = r;
+    q->gen = r->gen;
     q->key = xstrdup(key);
     q->name = xstrdup(name);
     q->type = type;
@@ -526,6 +531,7 @@ static bool resolver_drop_answer(const char *key, void *value, void *ctx)
 /* resolver_flush - forget answers */
 void    resolver_flush(struct resolver *r, const char *name)
 {
+    r->gen++;				/* queries running now cache nothing */
     strmap_filter(r->cache, resolver_drop_answer, (void *) name);
 }
 

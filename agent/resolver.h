@@ -85,7 +85,8 @@ extern void resolver_query(struct resolver *r, const char *name, int type,
 			           resolver_cb cb, void *ctx);
 
 /* resolver_flush - forget cached answers for name and every name under it
- * (every type), or all (NULL). */
+ * (every type), or all (NULL); resolutions running now deliver their answers
+ * but do not cache them. */
 extern void resolver_flush(struct resolver *r, const char *name);
 
 /* resolver_stats - resolutions in flight, queued, cache entries. */
