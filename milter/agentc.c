@@ -283,6 +283,11 @@ enum agentc_status agentc_profile(const char *endpoint, const char *domain,
     value = buf_alloc(256, SOCKMAP_MAX_REPLY);
     if (sockmap_client_query(t->client, AGENTC_MAP, domain, &st, value) < 0) {
 	snprintf(why, whysz, "%s", value->data);
+	if (!sockmap_client_unreachable(t->client)) {
+	    /* Reached, but the exchange failed (a slow answer): no back-off. */
+	    msg_warn("destctld did not answer: %s", why);
+	    goto out;
+	}
 	t->retry_at = now() + t->backoff;
 	t->backoff = t->backoff * 2 > AGENTC_BACKOFF_MAX ? AGENTC_BACKOFF_MAX : t->backoff * 2;
 	msg_warn("destctld cannot be asked: %s; backing off %d s", why, t->backoff);

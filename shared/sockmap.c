@@ -58,6 +58,7 @@ struct sockmap_client {
     char   *port;			/* inet: port number or service */
     int     timeout_ms;			/* bound on one query */
     int     fd;				/* -1 when not connected */
+    bool    unreachable;		/* the last query could not connect */
     struct netstring_parser parser;	/* the reply */
     struct buf *request;		/* the request netstring */
 };
@@ -478,10 +479,12 @@ static int sockmap_connect(struct sockmap_client *c, long long deadline,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((err = getaddrinfo(c->host, c->port, &hints, &res)) != 0)
+	if ((err = getaddrinfo(c->host, c->port, &hints, &res)) != 0) {
+	    c->unreachable = true;
 	    return sockmap_fail(c, value, "cannot resolve %s: %s", c->endpoint,
 				err == EAI_SYSTEM ? strerror(errno)
 				: gai_strerror(err));
+	}
 	errno = EADDRNOTAVAIL;
 	for (struct addrinfo *ai = res; ai && c->fd < 0; ai = ai->ai_next) {
 	    c->fd = sockmap_connect_addr(ai->ai_addr, ai->ai_addrlen, deadline);
@@ -494,6 +497,7 @@ static int sockmap_connect(struct sockmap_client *c, long long deadline,
     }
     if (c->fd >= 0)
 	return 0;
+    c->unreachable = true;
     if (errno == ETIMEDOUT)
 	return sockmap_fail(c, value, "timeout connecting to %s (%d ms)",
 			    c->endpoint, c->timeout_ms);
@@ -611,6 +615,8 @@ int     sockmap_client_query(struct sockmap_client *c, const char *map,
     enum sockmap_xchg x;
     bool    fresh;
 
+    c->unreachable = false;
+
     if (strlen(map) + 1 + strlen(key) > SOCKMAP_MAX_REQUEST)
 	return sockmap_fail(c, value, "request to %s longer than %d bytes",
 			    c->endpoint, SOCKMAP_MAX_REQUEST);
@@ -640,4 +646,10 @@ int     sockmap_client_query(struct sockmap_client *c, const char *map,
 	return sockmap_fail(c, value, "malformed reply from %s: %s",
 			    c->endpoint, why);
     return 0;
+}
+
+/* sockmap_client_unreachable - the last query failed to connect */
+bool    sockmap_client_unreachable(const struct sockmap_client *c)
+{
+    return c->unreachable;
 }

@@ -9,6 +9,7 @@
 #ifndef DESTCTL_SOCKMAP_H
 #define DESTCTL_SOCKMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -92,6 +93,13 @@ extern struct sockmap_client *sockmap_client_new(const char *endpoint,
 extern int sockmap_client_query(struct sockmap_client *c, const char *map,
 			                const char *key, enum sockmap_status *st,
 			                struct buf *value);
+
+/*
+ * sockmap_client_unreachable - true when the last query failed because no
+ * connection could be made (not resolvable, refused, connect timeout), as
+ * opposed to a failure of an exchange on an open connection.
+ */
+extern bool sockmap_client_unreachable(const struct sockmap_client *c);
 
 /* sockmap_client_free - close and free (NULL is fine); returns NULL. */
 extern struct sockmap_client *sockmap_client_free(struct sockmap_client *c);

@@ -589,6 +589,8 @@ static void test_unix(void)
     start = now_ms() - start;
     ok(start >= 190 && start < 1500, "query silent: gave up after %lld ms",
        start);
+    ok(!sockmap_client_unreachable(c), "a timeout on an open connection is not "
+       "unreachable");
     check_query(c, "reconnect after timeout", "hello",
 		0, SOCKMAP_OK, "conn=13 req=1");
     c = sockmap_client_free(c);
@@ -600,6 +602,7 @@ static void test_unix(void)
     buf_reset(want);
     buf_printf(want, "cannot connect to %s: Connection refused", ep->data);
     check_query(c, "unix nobody listening", "hello", -1, 0, want->data);
+    ok(sockmap_client_unreachable(c), "a refused connection is unreachable");
     unlink(sun.sun_path);
     buf_reset(want);
     buf_printf(want, "cannot connect to %s: No such file or directory",
@@ -695,7 +698,7 @@ int     main(void)
     plan((int) (COUNT(names) + 2 * COUNT(reply_formats)
 		+ 2 * COUNT(reply_parses) + 2 + 2 * COUNT(requests) + 1
 		+ COUNT(endpoints))
-	 + UNIX_TESTS + INET_TESTS);
+	 + UNIX_TESTS + INET_TESTS + 2);
     test_codecs();
     test_endpoints();
     test_unix();
