@@ -35,7 +35,7 @@ struct pending {
     char    domain[DOMAIN_MAX + 1];
     const struct profile *p;		/* borrowed from ac */
     struct decide_input in;		/* outcomes so far */
-    struct dane_result dane;		/* copy of what in.dane_why points into */
+    char    dane_why[256];		/* what in.dane_why points to */
     struct sts_result sts;		/* copy of what in.sts points into */
     struct dane_wait *dane_wait;
     struct sts_wait *sts_wait;
@@ -157,8 +157,8 @@ static void lookup_dane_done(void *ctx, const struct dane_result *res)
 
     pd->dane_wait = NULL;
     pd->in.dane = res->outcome;
-    snprintf(pd->dane.why, sizeof(pd->dane.why), "%s", res->why);
-    pd->in.dane_why = pd->dane.why;
+    snprintf(pd->dane_why, sizeof(pd->dane_why), "%s", res->why);
+    pd->in.dane_why = pd->dane_why;
     lookup_after_dane(pd);
 }
 
@@ -188,6 +188,7 @@ static void lookup_domain(struct agent *a, struct sm_request *req, bool profile_
     struct pending *pd;
     struct dane_wait *w;
     struct timeval tv = {ac->cfg->agent_lookup_timeout, 0};
+    bool    want_dane;
 
     pd = xcalloc(1, sizeof(*pd));
     pd->a = a;
@@ -197,15 +198,17 @@ static void lookup_domain(struct agent *a, struct sm_request *req, bool profile_
     pd->p = p;
     snprintf(pd->domain, sizeof(pd->domain), "%s", domain);
     lookup_input(&pd->in, p, pd->domain);
-    if (p->eff.dane == DANE_NONE || p->eff.tls == TLS_NONE) {
-	if (!decide_wants_sts(&pd->in)) {
-	    pending_answer(pd);		/* nothing to look up */
-	    return;
-	}
+    /* A routed domain's mail goes to its relay, whose key Postfix asks: no
+     * DANE and no MTA-STS here either (nor an early refusal for them). */
+    pd->in.route = p->eff.route != NULL;
+    want_dane = !pd->in.route && p->eff.dane != DANE_NONE && p->eff.tls != TLS_NONE;
+    if (!want_dane && !decide_wants_sts(&pd->in)) {
+	pending_answer(pd);			/* nothing to look up */
+	return;
     }
     pd->timer = evtimer_new(a->base, lookup_timeout, pd);
     evtimer_add(pd->timer, &tv);
-    if (p->eff.dane == DANE_NONE || p->eff.tls == TLS_NONE) {
+    if (!want_dane) {
 	lookup_after_dane(pd);
 	return;
     }

@@ -72,6 +72,7 @@ is(postmap('[mx1.plain.test]:25'), 'secure match=nexthop:dot-nexthop',
 is(postmap('[nowhere.test]:25'), 'NOTFOUND', 'a next hop no profile routes to: NOTFOUND');
 is(postmap('[192.0.2.1]'), 'encrypt', 'a routed IP literal without a port gets its profile\'s level');
 is(postmap('routed.test'), 'encrypt', 'the routed domain itself: its own TLS level');
+unlike(slurp("$dir/agent.log"), qr/DNS query name=routed\.test /, 'and no DANE lookup for it');
 like(postmap('bogus.test', 'profile'),
      qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp early_refusal=off$/,
      'the profile map');
