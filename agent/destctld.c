@@ -124,8 +124,6 @@ int     main(int argc, char **argv)
 {
     struct agent a;
     struct daemon_opts opts;
-    const char *config;
-    bool    foreground = false, debug = false;
     struct sm_limits limits = {AGENT_MAX_CLIENTS, AGENT_IDLE_TIMEOUT};
     struct passwd *pw = NULL;
     struct diag d;
@@ -134,29 +132,26 @@ int     main(int argc, char **argv)
     char    why[512];
 
     daemon_parse_args(argc, argv, "destctld", &opts);
-    config = opts.config;
-    foreground = opts.foreground;
-    debug = opts.debug;
     log_init("destctld", true);
     /* libcurl's global state, before any thread (libunbound's) exists. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 	msg_fatal("cannot initialise libcurl");
     diag_init(&d);
-    if ((c = cfg_load(config, &d)) == NULL) {
+    if ((c = cfg_load(opts.config, &d)) == NULL) {
 	diag_print_errors(&d, stderr);
-	fprintf(stderr, "destctld: invalid configuration %s; not started\n", config);
+	fprintf(stderr, "destctld: invalid configuration %s; not started\n", opts.config);
 	return 2;
     }
     diag_release(&d);
     if (geteuid() == 0 && (pw = getpwnam(c->agent_user)) == NULL)
 	msg_fatal("agent.user %s does not exist", c->agent_user);
     log_open_syslog(log_facility_code(c->agent_log_facility));
-    log_set_debug(debug || strcmp(c->agent_log_level, "debug") == 0);
+    log_set_debug(opts.debug || strcmp(c->agent_log_level, "debug") == 0);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
 
     memset(&a, 0, sizeof(a));
-    a.config_path = config;
+    a.config_path = opts.config;
     a.started = time(NULL);
     a.base = event_base_new();
     a.cur = xcalloc(1, sizeof(*a.cur));
@@ -165,7 +160,7 @@ int     main(int argc, char **argv)
     a.server = sm_server_new(a.base, &limits, lookup_handle, &a);
     a.control = sm_server_new(a.base, &limits, control_handle, &a);
     listen_all(&a, c, pw ? pw->pw_gid : (gid_t) - 1);
-    if (!foreground) {
+    if (!opts.foreground) {
 	/* Detach only once the sockets are bound, so that a supervisor that
 	 * waits for the parent to exit finds the agent ready to answer. */
 	log_init("destctld", false);
@@ -194,7 +189,7 @@ int     main(int argc, char **argv)
     for (int i = 0; i < 3; i++)
 	event_add(sigs[i], NULL);
     msg_info("destctld %s started config=%s destinations=%zu listen=%zu user=%s",
-	     DESTCTL_VERSION, config, c->profiles->n, c->agent_listen.n,
+	     DESTCTL_VERSION, opts.config, c->profiles->n, c->agent_listen.n,
 	     pw ? c->agent_user : "(not started as root: unchanged)");
 
     event_base_dispatch(a.base);

@@ -93,15 +93,15 @@ static bool known_valid(const struct known *k, time_t now)
     return k && k->policy && k->expires_at > now;
 }
 
-/* known_set - adopt a parsed policy (takes p) */
+/* known_set - adopt a parsed policy (takes p), in force until expires_at */
 static void known_set(struct known *k, struct sts_policy *p, const char *id,
-		              time_t fetched_at)
+		              time_t fetched_at, time_t expires_at)
 {
     sts_policy_free(k->policy);
     k->policy = p;
     snprintf(k->id, sizeof(k->id), "%s", id);
     k->fetched_at = fetched_at;
-    k->expires_at = fetched_at + p->max_age;
+    k->expires_at = expires_at;
     k->next_try = 0;
 }
 
@@ -116,8 +116,7 @@ static void sts_load_one(void *ctx, const struct sts_cache_entry *e)
 	msg_warn("MTA-STS cached policy unusable domain=%s why=%s", e->domain, why);
 	return;
     }
-    known_set(known_get(s, e->domain), p, e->id, e->fetched_at);
-    ((struct known *) strmap_get(s->known, e->domain))->expires_at = e->expires_at;
+    known_set(known_get(s, e->domain), p, e->id, e->fetched_at, e->expires_at);
 }
 
 /* job_result - set the outcome */
@@ -274,7 +273,7 @@ static void job_fetched(void *ctx, enum sts_fetch_status st, const char *body,
 	msg_warn("MTA-STS cache write failed domain=%s why=%s; the policy is kept in "
 		 "memory only and may be forgotten on restart", j->domain, cerr);
     k = known_get(s, j->domain);
-    known_set(k, p, j->txt_id, now);
+    known_set(k, p, j->txt_id, now, now + p->max_age);
     job_use_policy(j);
 }
 

@@ -100,7 +100,6 @@ static void *signal_thread(void *arg)
 
 int     main(int argc, char **argv)
 {
-    bool    foreground = false, debug = false;
     struct mconf *c;
     pthread_t tid;
     sigset_t set;
@@ -109,8 +108,6 @@ int     main(int argc, char **argv)
 
     daemon_parse_args(argc, argv, "destctl-milter", &opts);
     config_path = opts.config;
-    foreground = opts.foreground;
-    debug = opts.debug;
     log_init("destctl-milter", true);
     if ((c = mconf_load(config_path)) == NULL) {
 	fprintf(stderr, "destctl-milter: invalid configuration %s; not started\n",
@@ -118,14 +115,14 @@ int     main(int argc, char **argv)
 	return 2;
     }
     log_open_syslog(log_facility_code(c->cfg->agent_log_facility));
-    log_set_debug(debug || strcmp(c->cfg->agent_log_level, "debug") == 0);
+    log_set_debug(opts.debug || strcmp(c->cfg->agent_log_level, "debug") == 0);
     if (smfi_setconn(c->cfg->milter_listen) == MI_FAILURE
 	|| smfi_register(milter_desc) == MI_FAILURE)
 	msg_fatal("cannot set up libmilter on %s", c->cfg->milter_listen);
     umask(007);				/* a unix socket: owner and group only */
     if (smfi_opensocket(true) == MI_FAILURE)
 	msg_fatal("cannot listen on %s", c->cfg->milter_listen);
-    if (!foreground) {
+    if (!opts.foreground) {
 	log_init("destctl-milter", false);
 	daemon_detach();
     }

@@ -268,7 +268,11 @@ static int cfg_check_one(const struct cfg *c, const struct profile *p, struct di
 	diag_add(d, DIAG_ERROR, file, p->line, "%s: mta_sts = true%s needs TLS, but "
 		 "tls = \"none\"%s", what, cfg_dest_from(p, PK_MTA_STS),
 		 cfg_dest_from(p, PK_TLS));
-    for (int k = PK_CLIENT_CERTIFICATE; k <= PK_BOUNCE_PROFILE; k += PK_BOUNCE_PROFILE - PK_CLIENT_CERTIFICATE) {
+    /* The keys that name an entry defined in destctl.conf. */
+    static const enum profile_key named[] = {PK_CLIENT_CERTIFICATE, PK_BOUNCE_PROFILE};
+
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+	enum profile_key k = named[i];
 	const char *name = k == PK_CLIENT_CERTIFICATE ? e->client_certificate
 	: e->bounce_profile;
 
