@@ -118,8 +118,8 @@ sub sockmap_query {
     eval {
         local $SIG{ALRM} = sub { die "timeout\n" };
         alarm 30;
-        while ($got !~ /^(\d+):/ || length($got) < length($1) + length($1 // '') + 2) {
-            last if $got =~ /^(\d+):/ && length($got) >= length("$1:") + $1 + 1;
+        # until one whole netstring is in: "<len>:" then len bytes and ","
+        until ($got =~ /^(\d+):/ && length($got) >= length("$1:") + $1 + 1) {
             sysread($s, my $buf, 65536) or last;
             $got .= $buf;
         }
