@@ -23,18 +23,25 @@ CC        ?= cc
 PKGS      := libconfig libidn2 libunbound libevent libcurl sqlite3 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lconfig -lidn2 -lunbound -levent -lcurl -lsqlite3 -lcrypto)
+# The milter needs the shared code's libraries and OpenSSL (BATV), nothing of
+# the agent's (no libunbound, libcurl, libevent or SQLite).
+MILTER_PKGS := libconfig libidn2 libcrypto
+MILTER_PKG_LIBS := $(shell pkg-config --libs $(MILTER_PKGS) 2>/dev/null || echo -lconfig -lidn2 -lcrypto)
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wno-format-nonliteral
+# agent/ is layered: dns/ (resolver, DANE, TLSA, MX), sts/ (MTA-STS),
+# policy/ (decide, render), cli/ (destctl); the daemon's own modules on top.
+AGENT_DIRS := agent agent/dns agent/sts agent/policy agent/cli
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) \
-             -Ishared -Iagent -Imilter -It $(PKG_CFLAGS) -MMD -MP
+             -Ishared $(AGENT_DIRS:%=-I%) -Imilter -It $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 SHARED_SRC := $(wildcard shared/*.c)
-CLI_SRC    := agent/destctl.c $(wildcard agent/cli_*.c)
+CLI_SRC    := $(wildcard agent/cli/*.c)
 AGENTD_SRC := $(wildcard agent/destctld.c)
 # The agent's modules, shared by destctld, destctl (check, explain) and tests.
-AGENT_SRC  := $(filter-out $(CLI_SRC) $(AGENTD_SRC),$(wildcard agent/*.c))
+AGENT_SRC  := $(filter-out $(CLI_SRC) $(AGENTD_SRC),$(wildcard $(AGENT_DIRS:%=%/*.c)))
 MILTERD_SRC := $(wildcard milter/destctl-milter.c)
 # The milter's modules (everything but its main), shared with tests.
 MILTER_SRC := $(filter-out $(MILTERD_SRC),$(wildcard milter/*.c))
@@ -95,8 +102,8 @@ $(LIBMILTER): $(MILTER_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/destctl-milter: $(BUILD)/obj/milter/destctl-milter.o $(LIBS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) $(MILTER_LIBS)
+$(BUILD)/destctl-milter: $(BUILD)/obj/milter/destctl-milter.o $(LIBMILTER) $(LIBSHARED)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBMILTER) $(LIBSHARED) $(MILTER_PKG_LIBS) $(MILTER_LIBS)
 
 $(BUILD)/destctl: $(CLI_OBJ) $(LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(PKG_LIBS)
