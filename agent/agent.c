@@ -1,19 +1,13 @@
 /*
- * agent - configuration snapshots, reload, and the control socket's
- * commands; see agent.h.
+ * agent - configuration snapshots and reload; see agent.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
-#include "domain.h"
 #include "log.h"
 #include "util.h"
-
-#ifndef DESTCTL_VERSION
-#define DESTCTL_VERSION "0.1.0"
-#endif
 
 /* agent_cfg_hold - one more reference to the snapshot in force */
 struct agent_cfg *agent_cfg_hold(struct agent *a)
@@ -88,59 +82,7 @@ int     agent_reload(struct agent *a)
     ac->refs = 1;
     agent_cfg_release(a->cur);
     a->cur = ac;
-    lookup_release(a);			/* log every decision anew */
     msg_info("configuration reloaded file=%s destinations=%zu", a->config_path,
 	     c->profiles->n);
     return 0;
-}
-
-/* control_status - one line about the agent */
-static void control_status(struct agent *a, struct sm_request *req)
-{
-    struct buf *b = buf_alloc(256, 1024);
-    int     inflight, queued;
-    size_t  cached;
-
-    resolver_stats(a->resolver, &inflight, &queued, &cached);
-    buf_printf(b, "version=%s uptime=%ld destinations=%zu clients=%d requests=%lu "
-	       "temp=%lu dns_inflight=%d dns_queued=%d dns_cached=%zu",
-	       DESTCTL_VERSION, (long) (time(NULL) - a->started),
-	       a->cur->cfg->profiles->n, sm_server_clients(a->server), a->requests,
-	       a->temps, inflight, queued, cached);
-    sm_reply(req, SOCKMAP_OK, b->data);
-    buf_free(b);
-}
-
-/* control_handle - status, flush, reload */
-void    control_handle(void *ctx, struct sm_request *req, const char *cmd,
-		               const char *arg)
-{
-    struct agent *a = ctx;
-    char    domain[DOMAIN_MAX + 1], why[256];
-
-    if (strcmp(cmd, "status") == 0) {
-	control_status(a, req);
-    } else if (strcmp(cmd, "flush") == 0) {
-	if (strcmp(arg, "-") == 0) {
-	    dane_flush(a->dane, NULL);
-	    resolver_flush(a->resolver, NULL);
-	    msg_info("control: flushed every cached DNS and DANE result");
-	    sm_reply(req, SOCKMAP_OK, "flushed all");
-	} else if (domain_normalize(arg, domain, why, sizeof(why)) < 0) {
-	    sm_reply(req, SOCKMAP_PERM, why);
-	} else {
-	    dane_flush(a->dane, domain);
-	    resolver_flush(a->resolver, domain);
-	    sts_forget(a->sts, domain);	/* re-read from the durable cache */
-	    msg_info("control: flushed cached results domain=%s", domain);
-	    sm_reply(req, SOCKMAP_OK, domain);
-	}
-    } else if (strcmp(cmd, "reload") == 0) {
-	if (agent_reload(a) == 0)
-	    sm_reply(req, SOCKMAP_OK, "reloaded");
-	else
-	    sm_reply(req, SOCKMAP_PERM, "configuration invalid; see the log");
-    } else {
-	sm_reply(req, SOCKMAP_PERM, "unknown command: status, flush DOMAIN|-, reload");
-    }
 }

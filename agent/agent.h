@@ -1,8 +1,9 @@
 /*
- * agent - destctld's state, shared by its modules: the event loop, the
- * configuration snapshot in force, the resolver and DANE caches, the servers.
- * Exactly one exists per process, created in destctld.c and passed
- * explicitly to whoever needs it.
+ * agent - destctld's state: the event loop, the configuration snapshot in
+ * force, and the modules (resolver, DANE, MTA-STS, lookup, servers). Exactly
+ * one exists per process, created and torn down in destctld.c, passed
+ * explicitly to whoever needs it. Only destctld.c and agent_reload() write
+ * it; each module keeps its own state behind its own header.
  */
 #ifndef DESTCTL_AGENT_H
 #define DESTCTL_AGENT_H
@@ -15,8 +16,8 @@
 #include "cfg.h"
 #include "dane.h"
 #include "resolver.h"
+#include "lookup.h"
 #include "server.h"
-#include "strmap.h"
 #include "sts.h"
 
 /* A configuration snapshot, held by the agent and by each lookup in flight. */
@@ -36,9 +37,8 @@ struct agent {
     struct sts *sts;			/* MTA-STS outcomes */
     struct sm_server *server;		/* socketmap: Postfix, Sendmail, milter */
     struct sm_server *control;		/* root-only: status, flush, reload */
-    struct strmap *last;		/* domain -> last reply (char *), to log changes */
+    struct lookup *lookup;		/* the socketmap maps' answers */
     time_t  started;
-    unsigned long requests, temps;
 };
 
 /* agent_cfg_hold, agent_cfg_release - reference the snapshot in force. */
@@ -48,17 +48,5 @@ extern void agent_cfg_release(struct agent_cfg *ac);
 /* agent_reload - load the configuration again; a bad one is refused (its
  * errors logged) and the running one kept. 0 when the new one is in force. */
 extern int agent_reload(struct agent *a);
-
-/* lookup_handle - sm_handler for the socketmap maps (tlspolicy, profile). */
-extern void lookup_handle(void *ctx, struct sm_request *req, const char *map,
-			          const char *key);
-
-/* lookup_release - free what lookup keeps (the last-reply log state). */
-extern void lookup_release(struct agent *a);
-
-/* control_handle - sm_handler for the control socket: "status -",
- * "flush DOMAIN", "flush -" (everything), "reload -". */
-extern void control_handle(void *ctx, struct sm_request *req, const char *cmd,
-			           const char *arg);
 
 #endif

@@ -38,6 +38,7 @@
 #include <curl/curl.h>
 
 #include "agent.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "util.h"
@@ -99,7 +100,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void) what;
     if (sig == SIGHUP) {
 	msg_info("SIGHUP: reloading %s", a->config_path);
-	agent_reload(a);
+	control_reload(a);
     } else {
 	msg_info("signal %d: stopping", (int) sig);
 	event_base_loopbreak(a->base);
@@ -157,7 +158,8 @@ int     main(int argc, char **argv)
     a.cur = xcalloc(1, sizeof(*a.cur));
     a.cur->cfg = c;
     a.cur->refs = 1;
-    a.server = sm_server_new(a.base, &limits, lookup_handle, &a);
+    a.lookup = lookup_new(&a);
+    a.server = sm_server_new(a.base, &limits, lookup_handle, a.lookup);
     a.control = sm_server_new(a.base, &limits, control_handle, &a);
     listen_all(&a, c, pw ? pw->pw_gid : (gid_t) - 1);
     if (!opts.foreground) {
@@ -203,7 +205,7 @@ int     main(int argc, char **argv)
     a.sts_cache = sts_cache_close(a.sts_cache);
     a.resolver = resolver_free(a.resolver);
     a.dane = dane_free(a.dane);
-    lookup_release(&a);
+    a.lookup = lookup_free(a.lookup);
     agent_cfg_release(a.cur);
     event_base_free(a.base);
     curl_global_cleanup();

@@ -1,14 +1,16 @@
 /*
- * lookup - answer the socketmap maps: find the profile for the key, get the
- * DANE outcome when the profile asks for it (waiting at most
- * agent.lookup_timeout), decide, render, reply.
+ * lookup - answer the socketmap maps; see lookup.h.
  *
  * Keys (INTERFACES.md): a domain (trailing dot, upper case, UTF-8: normalised
  * to the A-label); an explicit next hop "[host]:port", "host:port", "[host]"
- * (answered with the strictest TLS level of the profiles whose route names it;
- * DANE and MTA-STS not applied; NOTFOUND when no profile routes there);
- * ".parent" keys and IP literals: NOTFOUND (the agent answers every domain
- * itself, so Postfix never needs its parent lookups).
+ * (answered for the profile decide_route_profile() picks; NOTFOUND when no
+ * profile routes there); ".parent" keys and IP literals: NOTFOUND (the agent
+ * answers every domain itself, so Postfix never needs its parent lookups).
+ *
+ * A request is a loop: decide_next() says which outcome it needs, lookup
+ * asks the DANE or MTA-STS module for it, fills it in when it arrives, and
+ * asks again, until the decision is done or agent.lookup_timeout passes
+ * (then the outcomes still pending decide TEMP).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@
 #include "decide.h"
 #include "domain.h"
 #include "log.h"
+#include "lookup.h"
+#include "strmap.h"
 #include "util.h"
 
 #define MAP_TLSPOLICY	"tlspolicy"
@@ -26,9 +30,15 @@
 #define LOOKUP_REPLY_MAX 4096
 #define LOOKUP_LAST_MAX	100000	/* domains whose last answer is kept */
 
-/* A request waiting for its DANE and/or MTA-STS outcome. */
-struct pending {
+struct lookup {
     struct agent *a;
+    struct strmap *last;		/* domain -> last reply (char *), to log changes */
+    unsigned long requests, temps;
+};
+
+/* A request waiting for the outcomes its decision needs. */
+struct pending {
+    struct lookup *l;
     struct agent_cfg *ac;		/* the snapshot the request started with */
     struct sm_request *req;
     bool    profile_map;		/* the profile map, not tlspolicy */
@@ -42,64 +52,78 @@ struct pending {
     struct event *timer;
 };
 
-/* TLS levels from weakest to strictest, for routed next hops. */
-static const int lookup_tls_strictness[] = {
-    [TLS_NONE] = 0, [TLS_PREFERRED] = 1, [TLS_PREFERRED_VERIFY] = 2,
-    [TLS_REQUIRED] = 3, [TLS_REQUIRED_VERIFY_HOSTED] = 4, [TLS_REQUIRED_VERIFY] = 5,
-};
+static void pending_step(struct pending *pd);
+
+/* lookup_free_last - strmap_filter callback */
+static bool lookup_free_last(const char *key, void *value, void *ctx)
+{
+    (void) key;
+    (void) ctx;
+    free(value);
+    return false;
+}
+
+/* lookup_forget - forget the last answers */
+void    lookup_forget(struct lookup *l)
+{
+    strmap_filter(l->last, lookup_free_last, NULL);
+}
 
 /* lookup_log_change - one info line when a domain's answer changes */
-static void lookup_log_change(struct agent *a, const char *domain, const struct profile *p,
+static void lookup_log_change(struct lookup *l, const char *domain,
+			              const struct profile *p,
 			              const struct decide_input *in,
 			              const struct decision *d, const char *reply)
 {
-    char   *old = a->last ? strmap_get(a->last, domain) : NULL;
+    char   *old = strmap_get(l->last, domain);
 
     if (old && strcmp(old, reply) == 0)
 	return;
-    msg_info("policy decision domain=%s profile=%s dane=%s reply=\"%s\" reason=\"%s\"",
-	     domain, p->domain ? p->domain : "default", dane_outcome_name(in->dane),
-	     reply, d->reason);
-    if (in->dane == DANE_OUT_SOME && !d->dane_applied && !d->temp)
-	msg_info("DANE not applied domain=%s reason=\"usable TLSA on some MX only, and "
-		 "Postfix's dane level would be weaker than tls=%s for the others\"",
-		 domain, name_code_name(profile_tls_names, in->profile->tls));
-    if (old == NULL && a->last && strmap_count(a->last) >= LOOKUP_LAST_MAX)
-	lookup_release(a);		/* a bound: forget, and log anew */
-    if (a->last == NULL)
-	a->last = strmap_new();
-    free(strmap_put(a->last, domain, xstrdup(reply)));
+    msg_info("policy decision domain=%s profile=%s dane=%s mta_sts=%s reply=\"%s\" "
+	     "reason=\"%s\"", domain, p->domain ? p->domain : "default",
+	     dane_outcome_name(in->dane), sts_state_name(in->sts.state), reply,
+	     d->reason);
+    if (d->note[0])
+	msg_info("%s domain=%s", d->note, domain);
+    if (old == NULL && strmap_count(l->last) >= LOOKUP_LAST_MAX)
+	lookup_forget(l);		/* a bound: forget, and log anew */
+    free(strmap_put(l->last, domain, xstrdup(reply)));
 }
 
-/* lookup_answer - decide, render, reply */
-static void lookup_answer(struct agent *a, struct sm_request *req, bool profile_map,
+/* lookup_answer - render the decision once, reply */
+static void lookup_answer(struct lookup *l, struct sm_request *req, bool profile_map,
 			          const char *domain, const struct profile *p,
-			          const struct decide_input *in)
+			          const struct decide_input *in, const struct decision *d)
 {
-    struct decision d;
-    struct buf *out = buf_alloc(256, LOOKUP_REPLY_MAX);
-    bool    temp;
+    struct buf *policy = buf_alloc(256, LOOKUP_REPLY_MAX);
+    struct buf *out;
+    bool    temp = render_postfix(d, policy) < 0;
 
-    decide(in, &d);
-    temp = render_postfix(&d, out) < 0;
-    lookup_log_change(a, domain, p, in, &d, temp ? "TEMP" : out->data);
-    if (temp)
-	a->temps++;
-    if (profile_map) {
-	buf_reset(out);
-	render_profile(in, p->domain ? p->domain : "default", &d, out);
-	temp = false;
+    if (temp) {
+	buf_reset(policy);
+	buf_puts(policy, "TEMP");
+	l->temps++;
     }
-    if (buf_overflow(out))
+    lookup_log_change(l, domain, p, in, d, policy->data);
+    if (buf_overflow(policy)) {
 	sm_reply(req, SOCKMAP_TEMP, "reply too large");
-    else if (temp)
-	sm_reply(req, SOCKMAP_TEMP, d.reason);
-    else
-	sm_reply(req, SOCKMAP_OK, out->data);
-    buf_free(out);
+    } else if (profile_map) {
+	out = buf_alloc(256, LOOKUP_REPLY_MAX);
+	render_profile(in, p->domain ? p->domain : "default", d, policy->data, out);
+	if (buf_overflow(out))
+	    sm_reply(req, SOCKMAP_TEMP, "reply too large");
+	else
+	    sm_reply(req, SOCKMAP_OK, out->data);
+	buf_free(out);
+    } else if (temp) {
+	sm_reply(req, SOCKMAP_TEMP, d->reason);
+    } else {
+	sm_reply(req, SOCKMAP_OK, policy->data);
+    }
+    buf_free(policy);
 }
 
-/* lookup_input - the decision input for a profile, DANE outcome aside */
+/* lookup_input - the decision input for a profile, nothing looked up yet */
 static void lookup_input(struct decide_input *in, const struct profile *p,
 			         const char *domain)
 {
@@ -119,13 +143,6 @@ static void pending_free(struct pending *pd)
     free(pd);
 }
 
-/* pending_answer - every outcome needed is in: answer, free */
-static void pending_answer(struct pending *pd)
-{
-    lookup_answer(pd->a, pd->req, pd->profile_map, pd->domain, pd->p, &pd->in);
-    pending_free(pd);
-}
-
 /* lookup_sts_done - the MTA-STS outcome arrived in time */
 static void lookup_sts_done(void *ctx, const struct sts_result *res)
 {
@@ -135,19 +152,10 @@ static void lookup_sts_done(void *ctx, const struct sts_result *res)
     pd->sts = *res;
     pd->in.sts.state = pd->sts.state;
     pd->in.sts.mx_match = pd->sts.mx_match;
+    pd->in.sts.all_match = pd->sts.all_match;
+    pd->in.sts.mx_secure = pd->sts.mx_secure;
     pd->in.sts.why = pd->sts.why;
-    pending_answer(pd);
-}
-
-/* lookup_after_dane - DANE known (or not asked): MTA-STS if it matters */
-static void lookup_after_dane(struct pending *pd)
-{
-    if (!decide_wants_sts(&pd->in)) {
-	pending_answer(pd);
-	return;
-    }
-    pd->in.sts.state = STS_PENDING;
-    pd->sts_wait = sts_lookup(pd->a->sts, pd->domain, lookup_sts_done, pd);
+    pending_step(pd);
 }
 
 /* lookup_dane_done - the DANE outcome arrived in time */
@@ -157,12 +165,13 @@ static void lookup_dane_done(void *ctx, const struct dane_result *res)
 
     pd->dane_wait = NULL;
     pd->in.dane = res->outcome;
+    pd->in.dane_failed = res->nfailed;
     snprintf(pd->dane_why, sizeof(pd->dane_why), "%s", res->why);
     pd->in.dane_why = pd->dane_why;
-    lookup_after_dane(pd);
+    pending_step(pd);
 }
 
-/* lookup_timeout - agent.lookup_timeout passed: TEMP, never weaker */
+/* lookup_timeout - agent.lookup_timeout passed: what is pending is TEMP */
 static void lookup_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct pending *pd = arg;
@@ -176,74 +185,85 @@ static void lookup_timeout(evutil_socket_t fd, short what, void *arg)
 	sts_cancel(pd->sts_wait);
     pd->dane_wait = NULL;
     pd->sts_wait = NULL;
-    pending_answer(pd);			/* PENDING outcomes answer TEMP */
+    pending_step(pd);			/* PENDING outcomes decide TEMP */
+}
+
+/* pending_timer - the request's deadline, set when it first waits */
+static void pending_timer(struct pending *pd)
+{
+    struct timeval tv = {pd->ac->cfg->agent_lookup_timeout, 0};
+
+    if (pd->timer)
+	return;
+    pd->timer = evtimer_new(pd->l->a->base, lookup_timeout, pd);
+    evtimer_add(pd->timer, &tv);
+}
+
+/*
+ * pending_step - ask decide what it needs; look it up, or answer. An
+ * outcome that arrives before the module returns (cached) re-enters here
+ * and may answer and free pd: the handle is then NULL and pd is not touched.
+ */
+static void pending_step(struct pending *pd)
+{
+    struct agent *a = pd->l->a;
+    struct decision d;
+    struct dane_wait *dw;
+
+    switch (decide_next(&pd->in, &d)) {
+    case DECIDE_NEED_DANE:
+	pending_timer(pd);
+	pd->in.dane = DANE_OUT_PENDING;
+	if ((dw = dane_lookup(a->dane, pd->domain, lookup_dane_done, pd)) != NULL)
+	    pd->dane_wait = dw;
+	return;
+    case DECIDE_NEED_STS:
+	pending_timer(pd);
+	pd->in.sts.state = STS_PENDING;
+	pd->sts_wait = sts_lookup(a->sts, pd->domain, lookup_sts_done, pd);
+	return;
+    case DECIDE_DONE:
+	break;
+    }
+    lookup_answer(pd->l, pd->req, pd->profile_map, pd->domain, pd->p, &pd->in, &d);
+    pending_free(pd);
 }
 
 /* lookup_domain - a recipient domain */
-static void lookup_domain(struct agent *a, struct sm_request *req, bool profile_map,
+static void lookup_domain(struct lookup *l, struct sm_request *req, bool profile_map,
 			          const char *domain)
 {
-    struct agent_cfg *ac = agent_cfg_hold(a);
-    const struct profile *p = profile_table_match(ac->cfg->profiles, domain);
-    struct pending *pd;
-    struct dane_wait *w;
-    struct timeval tv = {ac->cfg->agent_lookup_timeout, 0};
-    bool    want_dane;
+    struct pending *pd = xcalloc(1, sizeof(*pd));
 
-    pd = xcalloc(1, sizeof(*pd));
-    pd->a = a;
-    pd->ac = ac;
+    pd->l = l;
+    pd->ac = agent_cfg_hold(l->a);
     pd->req = req;
     pd->profile_map = profile_map;
-    pd->p = p;
+    pd->p = profile_table_match(pd->ac->cfg->profiles, domain);
     snprintf(pd->domain, sizeof(pd->domain), "%s", domain);
-    lookup_input(&pd->in, p, pd->domain);
+    lookup_input(&pd->in, pd->p, pd->domain);
     /* A routed domain's mail goes to its relay, whose key Postfix asks: no
      * DANE and no MTA-STS here either (nor an early refusal for them). */
-    pd->in.route = p->eff.route != NULL;
-    want_dane = !pd->in.route && p->eff.dane != DANE_NONE && p->eff.tls != TLS_NONE;
-    if (!want_dane && !decide_wants_sts(&pd->in)) {
-	pending_answer(pd);			/* nothing to look up */
-	return;
-    }
-    pd->timer = evtimer_new(a->base, lookup_timeout, pd);
-    evtimer_add(pd->timer, &tv);
-    if (!want_dane) {
-	lookup_after_dane(pd);
-	return;
-    }
-    pd->in.dane = DANE_OUT_PENDING;
-    /* A cached outcome answers (and may free pd) before dane_lookup returns,
-     * and the result is then NULL: pd must not be touched. */
-    if ((w = dane_lookup(a->dane, domain, lookup_dane_done, pd)) != NULL)
-	pd->dane_wait = w;
+    pd->in.route = pd->p->eff.route != NULL;
+    pending_step(pd);
 }
 
-/* lookup_route - an explicit next hop: the strictest routed profile */
-static void lookup_route(struct agent *a, struct sm_request *req, bool profile_map,
+/* lookup_route - an explicit next hop: the profile decide picks */
+static void lookup_route(struct lookup *l, struct sm_request *req, bool profile_map,
 			         const char *key)
 {
-    struct agent_cfg *ac = agent_cfg_hold(a);
-    const struct profile_table *t = ac->cfg->profiles;
-    const struct profile *best = NULL;
+    struct agent_cfg *ac = agent_cfg_hold(l->a);
+    const struct profile *p = decide_route_profile(ac->cfg->profiles, key);
     struct decide_input in;
+    struct decision d;
 
-    /* Every profile routed there, the default included: entries inherit
-     * its route, and the default's own domains go there too. */
-    for (size_t i = 0; i <= t->n; i++) {
-	const struct profile *p = i < t->n ? t->v[i] : t->def;
-
-	if (p->eff.route && strcasecmp(p->eff.route, key) == 0
-	    && (best == NULL || lookup_tls_strictness[p->eff.tls]
-		> lookup_tls_strictness[best->eff.tls]))
-	    best = p;
-    }
-    if (best == NULL) {
+    if (p == NULL) {
 	sm_reply(req, SOCKMAP_NOTFOUND, "");
     } else {
-	lookup_input(&in, best, key);
+	lookup_input(&in, p, key);
 	in.route = true;
-	lookup_answer(a, req, profile_map, key, best, &in);
+	decide(&in, &d);
+	lookup_answer(l, req, profile_map, key, p, &in, &d);
     }
     agent_cfg_release(ac);
 }
@@ -267,11 +287,11 @@ static bool lookup_is_ip(const char *key)
 void    lookup_handle(void *ctx, struct sm_request *req, const char *map,
 		              const char *key)
 {
-    struct agent *a = ctx;
+    struct lookup *l = ctx;
     char    domain[DOMAIN_MAX + 1], why[256], safe[128];
     bool    profile_map;
 
-    a->requests++;
+    l->requests++;
     if (strcmp(map, MAP_TLSPOLICY) == 0)
 	profile_map = false;
     else if (strcmp(map, MAP_PROFILE) == 0)
@@ -286,7 +306,7 @@ void    lookup_handle(void *ctx, struct sm_request *req, const char *map,
 	sm_reply(req, SOCKMAP_NOTFOUND, "");
     } else if (key[0] == '[' || strchr(key, ':') != NULL) {
 	/* A next hop, "[192.0.2.1]" included: NOTFOUND unless routed to. */
-	lookup_route(a, req, profile_map, key);
+	lookup_route(l, req, profile_map, key);
     } else if (lookup_is_ip(key)) {
 	sm_reply(req, SOCKMAP_NOTFOUND, "");
     } else if (domain_normalize(key, domain, why, sizeof(why)) < 0) {
@@ -294,24 +314,34 @@ void    lookup_handle(void *ctx, struct sm_request *req, const char *map,
 	msg_info("invalid domain in request map=%s key=%s reason=\"%s\"", map, safe, why);
 	sm_reply(req, SOCKMAP_PERM, "invalid domain name");
     } else {
-	lookup_domain(a, req, profile_map, domain);
+	lookup_domain(l, req, profile_map, domain);
     }
 }
 
-/* lookup_free_last - strmap_filter callback */
-static bool lookup_free_last(const char *key, void *value, void *ctx)
+/* lookup_new - no answers yet */
+struct lookup *lookup_new(struct agent *a)
 {
-    (void) key;
-    (void) ctx;
-    free(value);
-    return false;
+    struct lookup *l = xcalloc(1, sizeof(*l));
+
+    l->a = a;
+    l->last = strmap_new();
+    return l;
 }
 
-/* lookup_release - free the change-log state */
-void    lookup_release(struct agent *a)
+/* lookup_free - the last answers */
+struct lookup *lookup_free(struct lookup *l)
 {
-    if (a->last) {
-	strmap_filter(a->last, lookup_free_last, NULL);
-	a->last = strmap_free(a->last);
-    }
+    if (l == NULL)
+	return NULL;
+    lookup_forget(l);
+    strmap_free(l->last);
+    free(l);
+    return NULL;
+}
+
+/* lookup_stats - the counters */
+void    lookup_stats(const struct lookup *l, struct lookup_stats *st)
+{
+    st->requests = l->requests;
+    st->temps = l->temps;
 }

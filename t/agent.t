@@ -81,7 +81,7 @@ like(sockmap_query($sock, 'tlspolicy', 'ex_ample.test'), qr/^PERM invalid domain
 
 my $log = slurp("$dir/agent.log");
 like($log, qr/DNSSEC validation failed domain=bogus\.test name=\S+ type=\S+ why=.+/, 'bogus DNSSEC is logged with why');
-like($log, qr/policy decision domain=dane-valid\.test profile=default dane=all reply="dane" reason=".+"/,
+like($log, qr/policy decision domain=dane-valid\.test profile=default dane=all mta_sts=not-asked reply="dane" reason=".+"/,
      'a decision is logged once per change');
 like($log, qr/debug: DNS answer name=dane-valid\.test type=MX status=data dnssec=secure/, 'debug: each DNS answer with its state');
 

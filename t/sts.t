@@ -133,19 +133,28 @@ SKIP: {
          'the proxy was asked to CONNECT to the pinned address');
     stop_agent($ppid);
 }
-# DNS trouble with nothing cached: TEMP, never "no policy" (a failed TXT
-# lookup may hide a policy); and again from the cached failure.
+# DNS trouble with nothing cached: RFC 8461 3.1 and 5, only a cached policy
+# protects, so "no policy known" and the profile's level (TEMP would defer
+# mail to every domain with a flaky name server and protect nothing); the
+# failure is remembered, so the next request is answered at once.
 system('lab-dns stop child');
 $pid = start_agent("$ENV{LAB_DIR}/sts-dnsdown", $dest, $extra);
 my $q = "postmap -q implicit-mx.test socketmap:unix:$ENV{LAB_DIR}/sts-dnsdown/destctld.sock:tlspolicy 2>&1";
-# The first answer is TEMP either way: the lookup failed, or is still trying.
-like(`$q`, qr/temporary error: MTA-STS (lookup not finished in time|: DNS lookup failed) for implicit-mx\.test/,
-     'DNS down, nothing cached: TEMP');
+# The first answer waits: the lookup may still be trying when it is due.
+like(`$q`, qr/^may$|temporary error: MTA-STS lookup not finished in time for implicit-mx\.test/m,
+     'DNS down, nothing cached: the level, or TEMP while the lookup runs');
 ok(wait_for(20, sub { slurp("$ENV{LAB_DIR}/sts-dnsdown/agent.log")
                           =~ /MTA-STS outcome domain=implicit-mx\.test state=dns-error/ }),
-   'the TXT lookup ends as a DNS error, never as "no policy"');
-like(`$q`, qr/temporary error: MTA-STS: DNS lookup failed for implicit-mx\.test/,
-     'the next request: TEMP from the cached failure');
+   'the TXT lookup ends as a DNS error');
+like(slurp("$ENV{LAB_DIR}/sts-dnsdown/agent.log"),
+     qr/MTA-STS TXT lookup failed and no policy is cached: delivering without MTA-STS domain=implicit-mx\.test why="TXT lookup failed: [^"]+" retry_in=60s/,
+     'logged once, with the retry');
+my $t0 = time;
+is(`$q`, "may\n", 'the next request: the profile level, no policy known');
+ok(time - $t0 < 3, 'answered at once from the remembered failure');
+like(`postmap -q implicit-mx.test socketmap:unix:$ENV{LAB_DIR}/sts-dnsdown/destctld.sock:profile 2>&1`,
+     qr/reason=no%20MTA-STS%20policy%20known%20for%20implicit-mx.test%3A%20the%20TXT%20lookup%20failed/,
+     'the profile map says why');
 stop_agent($pid);
 system('lab-dns start child');
 done_testing();

@@ -1,10 +1,11 @@
 /*
  * unit-decide - the decision matrix, the Postfix values, the profile map.
  *
- * The matrix (TLS level x DANE setting x DANE outcome x route) is checked
- * against expectations built here from a small table of the rules, written
- * without the code's own tables or helpers; hand-written rows pin exact
- * replies and reasons, MTA-STS included.
+ * The matrix (TLS level x DANE setting x DANE outcome x failed MX hosts x
+ * route) is checked against expectations built here from a small table of
+ * the rules, written without the code's own tables or helpers; hand-written
+ * rows pin exact replies and reasons, MTA-STS included; the step table
+ * drives decide_next() through every path a lookup can take.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,10 @@
 #include "log.h"
 #include "profile.h"
 #include "tap.h"
+
+/* The tables leave trailing fields out where they are zero (no failed MX
+ * host, no note): that is their point, not an oversight. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #define COUNT(a)	(sizeof(a) / sizeof((a)[0]))
 #define REPLY_MAX	4096
@@ -45,27 +50,33 @@ static const struct rule {
     const char *may_reply;
     const char *strong_reply;
     enum refuse refuse;
+    const char *may_failed;		/* with a failed MX host: NULL = same */
+    enum refuse refuse_failed;
 } rules[] = {
     {DANE_OPPORTUNISTIC, DANE_OUT_NOT_ASKED, "TEMP", "TEMP", REFUSE_TEMP},
     {DANE_OPPORTUNISTIC, DANE_OUT_PENDING, "TEMP", "TEMP", REFUSE_TEMP},
     {DANE_OPPORTUNISTIC, DANE_OUT_ALL, "dane", "dane-only", REFUSE_NONE},
     {DANE_OPPORTUNISTIC, DANE_OUT_SOME, "dane", "LEVEL", REFUSE_NONE},
-    {DANE_OPPORTUNISTIC, DANE_OUT_NONE, "LEVEL", "LEVEL", REFUSE_NONE},
+    {DANE_OPPORTUNISTIC, DANE_OUT_NONE, "LEVEL", "LEVEL", REFUSE_NONE, "dane",
+    REFUSE_NONE},
     {DANE_OPPORTUNISTIC, DANE_OUT_BOGUS, "dane-only", "dane-only", REFUSE_TEMP},
     {DANE_OPPORTUNISTIC, DANE_OUT_DNS_ERROR, "TEMP", "TEMP", REFUSE_TEMP},
+    {DANE_OPPORTUNISTIC, DANE_OUT_NULL_MX, "LEVEL", "LEVEL", REFUSE_NONE},
     {DANE_MANDATORY, DANE_OUT_NOT_ASKED, "TEMP", "TEMP", REFUSE_TEMP},
     {DANE_MANDATORY, DANE_OUT_PENDING, "TEMP", "TEMP", REFUSE_TEMP},
     {DANE_MANDATORY, DANE_OUT_ALL, "dane-only", "dane-only", REFUSE_NONE},
     {DANE_MANDATORY, DANE_OUT_SOME, "dane-only", "dane-only", REFUSE_NONE},
-    {DANE_MANDATORY, DANE_OUT_NONE, "dane-only", "dane-only", REFUSE_PERM},
+    {DANE_MANDATORY, DANE_OUT_NONE, "dane-only", "dane-only", REFUSE_PERM, NULL,
+    REFUSE_TEMP},
     {DANE_MANDATORY, DANE_OUT_BOGUS, "dane-only", "dane-only", REFUSE_TEMP},
     {DANE_MANDATORY, DANE_OUT_DNS_ERROR, "TEMP", "TEMP", REFUSE_TEMP},
+    {DANE_MANDATORY, DANE_OUT_NULL_MX, "LEVEL", "LEVEL", REFUSE_NONE},
 };
 
 #define N_TLS		6
 #define N_DANE		3
-#define N_OUTCOME	7
-#define MATRIX		(N_TLS * N_DANE * N_OUTCOME * 2)
+#define N_OUTCOME	8
+#define MATRIX		(N_TLS * N_DANE * N_OUTCOME * 2 * 2)
 
 /* strength - how much a reply demands: none 0, may/dane 1, encrypt 2, more 3 */
 static int strength(const char *reply)
@@ -82,8 +93,8 @@ static int strength(const char *reply)
 }
 
 /* expect - the reply and refuse the rules give for one combination */
-static const char *expect(int tls, int dane, enum dane_outcome o, bool route,
-			          enum refuse *refuse)
+static const char *expect(int tls, int dane, enum dane_outcome o, bool failed,
+			          bool route, enum refuse *refuse)
 {
     *refuse = REFUSE_NONE;
     if (tls == TLS_NONE || route || dane == DANE_NONE)
@@ -94,6 +105,10 @@ static const char *expect(int tls, int dane, enum dane_outcome o, bool route,
 	    : rules[i].strong_reply;
 
 	    *refuse = rules[i].refuse;
+	    if (failed && rules[i].may_failed && level_is_may[tls])
+		r = rules[i].may_failed;
+	    if (failed && rules[i].refuse_failed)
+		*refuse = rules[i].refuse_failed;
 	    return strcmp(r, "LEVEL") == 0 ? want_level[tls] : r;
 	}
     }
@@ -113,7 +128,7 @@ static void run(const struct decide_input *in, struct decision *d, struct buf *b
 	bail("reply overflow");
 }
 
-/* test_matrix - every TLS level x DANE setting x DANE outcome x route */
+/* test_matrix - every TLS level x DANE setting x DANE outcome x failed x route */
 static void test_matrix(void)
 {
     struct profile_settings s;
@@ -124,10 +139,12 @@ static void test_matrix(void)
 
     for (int tls = 0; tls < N_TLS; tls++) {
 	for (int dane = 0; dane < N_DANE; dane++) {
-	    for (int o = 0; o < N_OUTCOME; o++) {
+	    for (int o = 0; o < N_OUTCOME * 2; o++) {
 		for (int route = 0; route < 2; route++) {
 		    enum refuse want_refuse;
-		    const char *want = expect(tls, dane, o, route, &want_refuse);
+		    bool    failed = o >= N_OUTCOME;
+		    const char *want = expect(tls, dane, o % N_OUTCOME, failed, route,
+					      &want_refuse);
 		    const char *tn = name_code_name(profile_tls_names, tls);
 		    const char *dn = name_code_name(profile_dane_names, dane);
 
@@ -138,16 +155,20 @@ static void test_matrix(void)
 		    in.profile = &s;
 		    in.domain = route ? "[relay.example.net]:25" : "example.com";
 		    in.route = route;
-		    in.dane = o;
+		    in.dane = o % N_OUTCOME;
+		    in.dane_failed = failed;
 		    in.dane_why = "detail";
 		    run(&in, &d, b);
-		    is_string(want, b->data, "tls %s dane %s outcome %s%s: %s",
-			      tn, dn, dane_outcome_name(o), route ? " route" : "", want);
-		    is_int(want_refuse, d.refuse, "tls %s dane %s outcome %s%s: refuse",
-			   tn, dn, dane_outcome_name(o), route ? " route" : "");
+		    is_string(want, b->data, "tls %s dane %s outcome %s%s%s: %s",
+			      tn, dn, dane_outcome_name(in.dane), failed ? " failed" : "",
+			      route ? " route" : "", want);
+		    is_int(want_refuse, d.refuse, "tls %s dane %s outcome %s%s%s: refuse",
+			   tn, dn, dane_outcome_name(in.dane), failed ? " failed" : "",
+			   route ? " route" : "");
 		    is_int(strncmp(want, "dane", 4) == 0, d.dane_applied,
-			   "tls %s dane %s outcome %s%s: dane_applied", tn, dn,
-			   dane_outcome_name(o), route ? " route" : "");
+			   "tls %s dane %s outcome %s%s%s: dane_applied", tn, dn,
+			   dane_outcome_name(in.dane), failed ? " failed" : "",
+			   route ? " route" : "");
 		    if (strength(b->data) < level_floor[tls]) {
 			diag("weaker than the profile: %s for tls %s", b->data, tn);
 			weaker++;
@@ -175,8 +196,12 @@ static const struct row {
     const char *sts_why;
     const char *want;			/* the reply, or "TEMP" */
     enum refuse refuse;
-    const char *flags;			/* T temp, d dane_applied, s sts, t tls12 */
+    const char *flags;			/* T temp, d dane_applied, s sts, t tls12,
+					 * n null MX */
     const char *reason;			/* NULL: only "not empty" is checked */
+    int     failed;			/* MX hosts whose lookups failed */
+    bool    all_match, mx_secure;	/* MTA-STS: every MX listed; MX signed */
+    const char *note;			/* NULL: no note expected */
 } rows[] = {
     /* TLS levels alone */
     {"tls none", TLS_NONE, DANE_NONE, false, false, DANE_OUT_NOT_ASKED, 0,
@@ -251,7 +276,10 @@ static const struct row {
 	DANE_OPPORTUNISTIC, false, false, DANE_OUT_SOME, 0, STS_NOT_ASKED, 0, 0,
 	"secure match=nexthop:dot-nexthop", REFUSE_NONE, "",
 	"DANE not applied: TLSA usable on some MX of example.com only, and Postfix's "
-    "dane would fall to may for the others; profile TLS level required-verify"},
+	"dane would fall to may for the others; profile TLS level required-verify",
+	0, false, false, "DANE not applied to example.com: usable TLSA on some MX "
+	"only, and Postfix's dane level would be weaker than the profile's TLS "
+    "level for the others"},
     {"opportunistic, not available", TLS_REQUIRED, DANE_OPPORTUNISTIC, false, false,
 	DANE_OUT_NONE, "no TLSA records", STS_NOT_ASKED, 0, 0, "encrypt", REFUSE_NONE,
     "", "no usable DANE TLSA for example.com (no TLSA records); profile TLS level required"},
@@ -296,17 +324,44 @@ static const struct row {
 	"secure match=mx1.example.com servername=hostname protocols=>=TLSv1.2",
 	REFUSE_NONE, "st", "no usable DANE TLSA for example.com (no TLSA records); "
     "MTA-STS policy of example.com enforced"},
-    {"sts enforce after DANE on some MX, required", TLS_REQUIRED,
+    {"DANE on some MX with sts enforce, required: dane-only", TLS_REQUIRED,
 	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_ENFORCE,
-	"mx1.example.com", 0,
-	"secure match=mx1.example.com servername=hostname protocols=>=TLSv1.2",
-    REFUSE_NONE, "st", 0},
+	"mx1.example.com", 0, "dane-only", REFUSE_NONE, "d",
+	"DANE TLSA usable on some MX of example.com only, MTA-STS enforce: dane-only",
+	0, false, false, "MTA-STS policy of example.com not applied to its MX hosts "
+    "without TLSA: DANE takes precedence, and dane-only skips them"},
+    {"DANE on some MX, required, sts pending: TEMP", TLS_REQUIRED,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_PENDING, 0, 0, "TEMP",
+    REFUSE_TEMP, "T", "MTA-STS lookup not finished in time for example.com"},
+    {"DANE on some MX, required, sts bogus: TEMP", TLS_REQUIRED,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_BOGUS, 0, "forged",
+	"TEMP", REFUSE_TEMP, "T", "MTA-STS: DNSSEC bogus for example.com (forged); "
+    "not falling back"},
+    {"DANE on some MX, required, sts none: the level", TLS_REQUIRED,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_NONE, 0, "no TXT",
+    "encrypt", REFUSE_NONE, "", 0},
     {"sts enforce, no MX matches", TLS_PREFERRED, DANE_NONE, true, false,
-	DANE_OUT_NOT_ASKED, 0, STS_ENFORCE, "", 0, "TEMP", REFUSE_TEMP, "T",
-    "MTA-STS enforce: no MX of example.com matches the policy"},
+	DANE_OUT_NOT_ASKED, 0, STS_ENFORCE, "", "policy id 1, mode enforce", "TEMP",
+	REFUSE_TEMP, "T", "MTA-STS enforce: no MX of example.com matches the policy "
+    "(policy id 1, mode enforce)"},
     {"sts enforce, no MX list", TLS_REQUIRED, DANE_NONE, true, false,
 	DANE_OUT_NOT_ASKED, 0, STS_ENFORCE, 0, 0, "TEMP", REFUSE_TEMP, "T",
-    "MTA-STS enforce: no MX of example.com matches the policy"},
+    "MTA-STS enforce: no MX of example.com matches the policy (no detail)"},
+    {"sts enforce, every MX listed, MX signed: match=hostname", TLS_PREFERRED,
+	DANE_NONE, true, false, DANE_OUT_NOT_ASKED, 0, STS_ENFORCE,
+	"mx1.example.com:mx2.example.com", 0,
+	"secure match=hostname servername=hostname protocols=>=TLSv1.2", REFUSE_NONE,
+    "st", "MTA-STS policy of example.com enforced", 0, true, true},
+    {"sts enforce, every MX listed, MX unsigned: the list", TLS_PREFERRED,
+	DANE_NONE, true, false, DANE_OUT_NOT_ASKED, 0, STS_ENFORCE,
+	"mx1.example.com:mx2.example.com", 0,
+	"secure match=mx1.example.com:mx2.example.com servername=hostname "
+    "protocols=>=TLSv1.2", REFUSE_NONE, "st", 0, 0, true, false},
+    {"sts enforce, some MX listed, MX signed: the list", TLS_PREFERRED,
+	DANE_NONE, true, false, DANE_OUT_NOT_ASKED, 0, STS_ENFORCE,
+	"mx1.example.com", 0,
+	"secure match=mx1.example.com servername=hostname protocols=>=TLSv1.2",
+    REFUSE_NONE, "st", 0, 0, false, true},
     {"sts enforce, a name with a space", TLS_PREFERRED, DANE_NONE, true, false,
 	DANE_OUT_NOT_ASKED, 0, STS_ENFORCE, "mx1.example.com protocols=SSLv3", 0,
 	"TEMP", REFUSE_TEMP, "T",
@@ -333,9 +388,9 @@ static const struct row {
     {"sts none, hosted", TLS_REQUIRED_VERIFY_HOSTED, DANE_NONE, true, false,
 	DANE_OUT_NOT_ASKED, 0, STS_NONE, 0, "fetch failed",
     "verify match=hostname:nexthop:dot-nexthop", REFUSE_NONE, "", 0},
-    {"sts not asked", TLS_PREFERRED_VERIFY, DANE_NONE, true, false,
-	DANE_OUT_NOT_ASKED, 0, STS_NOT_ASKED, 0, 0, "may", REFUSE_NONE, "",
-    "MTA-STS not looked up for example.com; profile TLS level preferred-verify"},
+    {"sts not asked (caller bug)", TLS_PREFERRED_VERIFY, DANE_NONE, true, false,
+	DANE_OUT_NOT_ASKED, 0, STS_NOT_ASKED, 0, 0, "TEMP", REFUSE_TEMP, "T",
+    "MTA-STS lookup not made for example.com; not falling back"},
     {"sts pending", TLS_PREFERRED, DANE_NONE, true, false, DANE_OUT_NOT_ASKED, 0,
 	STS_PENDING, 0, 0, "TEMP", REFUSE_TEMP, "T",
     "MTA-STS lookup not finished in time for example.com"},
@@ -354,18 +409,59 @@ static const struct row {
     "mx1.example.com", 0, "dane-only", REFUSE_NONE, "d", 0},
     {"DANE all MX: sts pending not needed", TLS_REQUIRED, DANE_OPPORTUNISTIC, true,
 	false, DANE_OUT_ALL, 0, STS_PENDING, 0, 0, "dane-only", REFUSE_NONE, "d", 0},
-    /* "dane" would let the MX without TLSA go with "may": enforce wins */
-    {"sts enforce beats DANE on some MX, preferred", TLS_PREFERRED,
+    /* RFC 8461 2: MTA-STS must not override DANE; the others get may */
+    {"DANE on some MX beats sts enforce, preferred", TLS_PREFERRED,
 	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_ENFORCE,
-	"mx1.example.com", 0,
-    "secure match=mx1.example.com servername=hostname protocols=>=TLSv1.2",
-    REFUSE_NONE, "st", 0},
+	"mx1.example.com", 0, "dane", REFUSE_NONE, "d",
+	"DANE TLSA usable on some MX of example.com only; the others get may", 0,
+	false, false, "MTA-STS policy of example.com not applied to its MX hosts "
+    "without TLSA: DANE takes precedence (RFC 8461 section 2)"},
+    {"DANE on some MX, preferred, sts pending: dane all the same", TLS_PREFERRED,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_PENDING, 0, 0, "dane",
+    REFUSE_NONE, "d", 0},
     {"DANE on some MX, preferred, sts testing: dane", TLS_PREFERRED,
 	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_TESTING,
     "mx1.example.com", 0, "dane", REFUSE_NONE, "d", 0},
-    {"sts DNS error, nothing cached: TEMP", TLS_PREFERRED, DANE_NONE, true, false,
-	DANE_OUT_NOT_ASKED, 0, STS_DNS_ERROR, 0, "SERVFAIL", "TEMP", REFUSE_TEMP, "T",
-    "MTA-STS: DNS lookup failed for example.com (SERVFAIL); not falling back"},
+    {"sts TXT lookup failed, nothing cached: no policy known", TLS_PREFERRED,
+	DANE_NONE, true, false, DANE_OUT_NOT_ASKED, 0, STS_DNS_ERROR, 0, "SERVFAIL",
+	"may", REFUSE_NONE, "", "no MTA-STS policy known for example.com: the TXT "
+	"lookup failed (SERVFAIL) and none is cached; retried soon; profile TLS "
+    "level preferred"},
+    {"sts TXT lookup failed, required-verify: the level", TLS_REQUIRED_VERIFY,
+	DANE_NONE, true, false, DANE_OUT_NOT_ASKED, 0, STS_DNS_ERROR, 0, "timeout",
+    "secure match=nexthop:dot-nexthop", REFUSE_NONE, "", 0},
+    {"sts bogus, nothing cached: TEMP", TLS_PREFERRED, DANE_NONE, true, false,
+	DANE_OUT_NOT_ASKED, 0, STS_BOGUS, 0, "signature expired", "TEMP", REFUSE_TEMP,
+	"T", "MTA-STS: DNSSEC bogus for example.com (signature expired); not "
+    "falling back"},
+    /* RFC 7505: a null MX is answered with the level; the MTA bounces */
+    {"null MX from DANE", TLS_PREFERRED, DANE_OPPORTUNISTIC, true, false,
+	DANE_OUT_NULL_MX, 0, STS_NOT_ASKED, 0, 0, "may", REFUSE_NONE, "n",
+    "example.com has a null MX (RFC 7505): it accepts no mail, the MTA returns it"},
+    {"null MX from DANE, mandatory, required-verify", TLS_REQUIRED_VERIFY,
+	DANE_MANDATORY, false, false, DANE_OUT_NULL_MX, 0, STS_NOT_ASKED, 0, 0,
+    "secure match=nexthop:dot-nexthop", REFUSE_NONE, "n", 0},
+    {"null MX from MTA-STS, enforce cached", TLS_REQUIRED, DANE_NONE, true, false,
+	DANE_OUT_NOT_ASKED, 0, STS_NULL_MX, 0, "null MX", "encrypt", REFUSE_NONE, "n",
+    "example.com has a null MX (RFC 7505): it accepts no mail, the MTA returns it"},
+    {"null MX from MTA-STS after DANE none", TLS_PREFERRED, DANE_OPPORTUNISTIC,
+	true, false, DANE_OUT_NONE, "insecure", STS_NULL_MX, 0, 0, "may", REFUSE_NONE,
+    "n", 0},
+    /* one MX host's lookups failed: that host is unusable, not the domain */
+    {"a failed MX host, TLSA on the others", TLS_PREFERRED, DANE_OPPORTUNISTIC,
+	false, false, DANE_OUT_ALL, 0, STS_NOT_ASKED, 0, 0, "dane", REFUSE_NONE, "d",
+    0, 1},
+    {"a failed MX host, no TLSA on the others, preferred", TLS_PREFERRED,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_NONE, 0, STS_NOT_ASKED, 0, 0,
+	"dane", REFUSE_NONE, "d", "no usable DANE TLSA on the MX hosts of "
+	"example.com that answered; Postfix's dane skips the hosts whose lookups "
+    "failed", 1},
+    {"a failed MX host, no TLSA on the others, required", TLS_REQUIRED,
+	DANE_OPPORTUNISTIC, false, false, DANE_OUT_NONE, "x", STS_NOT_ASKED, 0, 0,
+    "encrypt", REFUSE_NONE, "", 0, 1},
+    {"a failed MX host, mandatory, no TLSA on the others", TLS_PREFERRED,
+	DANE_MANDATORY, false, false, DANE_OUT_NONE, "x", STS_NOT_ASKED, 0, 0,
+    "dane-only", REFUSE_TEMP, "d", 0, 1},
     {"DANE pending with sts enforce", TLS_PREFERRED, DANE_OPPORTUNISTIC, true,
 	false, DANE_OUT_PENDING, 0, STS_ENFORCE, "mx1.example.com", 0, "TEMP",
     REFUSE_TEMP, "T", "DANE lookup not finished in time for example.com"},
@@ -407,6 +503,9 @@ static void row_input(const struct row *r, struct profile_settings *s,
     in->sts.state = r->sts;
     in->sts.mx_match = r->mx_match;
     in->sts.why = r->sts_why;
+    in->sts.all_match = r->all_match;
+    in->sts.mx_secure = r->mx_secure;
+    in->dane_failed = r->failed;
 }
 
 /* find_row - the row named name */
@@ -440,6 +539,8 @@ static void test_rows(void)
 	    *f++ = 's';
 	if (d.tls12)
 	    *f++ = 't';
+	if (d.null_mx)
+	    *f++ = 'n';
 	*f = '\0';
 	is_string(r->want, b->data, "%s: reply", r->name);
 	is_int(r->refuse, d.refuse, "%s: refuse", r->name);
@@ -448,6 +549,12 @@ static void test_rows(void)
 	    is_string(r->reason, d.reason, "%s: reason", r->name);
 	else
 	    ok(d.reason[0] != '\0', "%s: has a reason (%s)", r->name, d.reason);
+	if (r->note)
+	    is_string(r->note, d.note, "%s: note", r->name);
+	else if (!strstr(r->name, "DANE on some MX"))
+	    is_string("", d.note, "%s: no note", r->name);
+	else
+	    ok(1, "%s: a note (%s)", r->name, d.note);
     }
     buf_free(b);
 }
@@ -493,23 +600,25 @@ static void test_profile_map(void)
     struct profile_settings s;
     struct decide_input in;
     struct decision d;
+    char    policy[REPLY_MAX];
 
     for (size_t i = 0; i < COUNT(profile_cases); i++) {
 	const struct profile_case *c = &profile_cases[i];
 
 	row_input(find_row(c->row), &s, &in);
 	s.bounce_verification = c->bounce_verification;
-	decide(&in, &d);
+	run(&in, &d, b);
+	snprintf(policy, sizeof(policy), "%s", b->data);
 	buf_reset(b);
 	buf_puts(b, c->prefix);
-	render_profile(&in, c->profile, &d, b);
+	render_profile(&in, c->profile, &d, policy, b);
 	is_string(c->want, b->data, "profile map: %s", c->name);
     }
     buf_free(b);
     b = buf_alloc(16, 40);
     row_input(find_row("sts enforce, preferred"), &s, &in);
     decide(&in, &d);
-    render_profile(&in, "example.com", &d, b);
+    render_profile(&in, "example.com", &d, "may", b);
     ok(buf_overflow(b), "profile map: a value past the limit sets overflow");
     buf_free(b);
 }
@@ -520,7 +629,9 @@ static void test_render(void)
     static const char *const levels[] = {"none", "may", "encrypt", "dane",
     "dane-only", "verify", "secure"};
     static const char *const outcomes[] = {"not-asked", "pending", "all", "some",
-    "none", "bogus", "dns-error"};
+    "none", "bogus", "dns-error", "null-mx"};
+    static const char *const states[] = {"not-asked", "pending", "none", "testing",
+    "enforce", "dns-error", "bogus", "null-mx"};
     struct buf *b = buf_alloc(16, 24);
     struct profile_settings s;
     struct decide_input in;
@@ -535,6 +646,9 @@ static void test_render(void)
 		  "dane_outcome_name %zu", i);
     is_string("?", dane_outcome_name((enum dane_outcome) 99),
 	      "dane_outcome_name out of range");
+    for (size_t i = 0; i < COUNT(states); i++)
+	is_string(states[i], sts_state_name((enum sts_state) i), "sts_state_name %zu", i);
+    is_string("?", sts_state_name((enum sts_state) 99), "sts_state_name out of range");
 
     /* TEMP renders nothing */
     row_input(find_row("mandatory, pending"), &s, &in);
@@ -565,59 +679,139 @@ static void test_render(void)
     buf_free(b);
 }
 
-/* When is MTA-STS looked up at all: rows {tls, dane, outcome, mta_sts, route, want}. */
-static const struct {
+/*
+ * The paths of decide_next(): a profile, the outcomes the lookups would
+ * find, the steps asked for in order (D: NEED_DANE, S: NEED_STS, =: DONE),
+ * and the reply at the end.
+ */
+static const struct step_row {
+    const char *name;
     int     tls, dane;
-    enum dane_outcome outcome;
-    bool    mta_sts, route, want;
-} wants_sts[] = {
-    {TLS_PREFERRED, DANE_NONE, DANE_OUT_NOT_ASKED, true, false, true},
-    {TLS_PREFERRED, DANE_NONE, DANE_OUT_NOT_ASKED, false, false, false},
-    {TLS_PREFERRED, DANE_NONE, DANE_OUT_NOT_ASKED, true, true, false},
-    {TLS_NONE, DANE_NONE, DANE_OUT_NOT_ASKED, true, false, false},
-    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_ALL, true, false, false},
-    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_NONE, true, false, true},
-    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_SOME, true, false, true},
-    {TLS_PREFERRED, DANE_OPPORTUNISTIC, DANE_OUT_SOME, true, false, true},
-    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_BOGUS, true, false, false},
-    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_DNS_ERROR, true, false, false},
-    {TLS_REQUIRED, DANE_OPPORTUNISTIC, DANE_OUT_PENDING, true, false, false},
-    {TLS_REQUIRED, DANE_MANDATORY, DANE_OUT_NONE, true, false, false},
+    bool    mta_sts, route;
+    enum dane_outcome dout;
+    enum sts_state sts;
+    const char *steps;
+    const char *want;
+} step_rows[] = {
+    {"nothing to look up", TLS_PREFERRED, DANE_NONE, false, false, 0, 0, "=", "may"},
+    {"tls none", TLS_NONE, DANE_NONE, false, false, 0, 0, "=", "none"},
+    {"a route", TLS_REQUIRED, DANE_MANDATORY, true, true, 0, 0, "=", "encrypt"},
+    {"DANE only", TLS_PREFERRED, DANE_OPPORTUNISTIC, false, false, DANE_OUT_ALL, 0,
+    "D=", "dane"},
+    {"MTA-STS only", TLS_PREFERRED, DANE_NONE, true, false, 0, STS_TESTING, "S=",
+    "may"},
+    {"DANE all: no MTA-STS lookup", TLS_PREFERRED, DANE_OPPORTUNISTIC, true, false,
+    DANE_OUT_ALL, STS_ENFORCE, "D=", "dane"},
+    {"DANE some: MTA-STS looked up for the note", TLS_PREFERRED,
+    DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, STS_ENFORCE, "DS=", "dane"},
+    {"DANE some, required: MTA-STS decides", TLS_REQUIRED, DANE_OPPORTUNISTIC,
+    true, false, DANE_OUT_SOME, STS_ENFORCE, "DS=", "dane-only"},
+    {"DANE none, then MTA-STS", TLS_PREFERRED, DANE_OPPORTUNISTIC, true, false,
+	DANE_OUT_NONE, STS_ENFORCE, "DS=",
+    "secure match=mx1.example.com servername=hostname protocols=>=TLSv1.2"},
+    {"DANE null MX: no MTA-STS lookup", TLS_PREFERRED, DANE_OPPORTUNISTIC, true,
+    false, DANE_OUT_NULL_MX, STS_ENFORCE, "D=", "may"},
+    {"DANE bogus: no MTA-STS lookup", TLS_PREFERRED, DANE_OPPORTUNISTIC, true,
+    false, DANE_OUT_BOGUS, STS_ENFORCE, "D=", "dane-only"},
+    {"DANE DNS error: no MTA-STS lookup", TLS_PREFERRED, DANE_OPPORTUNISTIC, true,
+    false, DANE_OUT_DNS_ERROR, STS_NONE, "D=", "TEMP"},
+    {"DANE pending: no MTA-STS lookup", TLS_PREFERRED, DANE_OPPORTUNISTIC, true,
+    false, DANE_OUT_PENDING, STS_NONE, "D=", "TEMP"},
+    {"DANE mandatory none: no MTA-STS lookup", TLS_PREFERRED, DANE_MANDATORY, true,
+    false, DANE_OUT_NONE, STS_ENFORCE, "D=", "dane-only"},
+    {"MTA-STS pending", TLS_PREFERRED, DANE_NONE, true, false, 0, STS_PENDING, "S=",
+    "TEMP"},
+    {"MTA-STS null MX", TLS_PREFERRED, DANE_NONE, true, false, 0, STS_NULL_MX, "S=",
+    "may"},
 };
 
-/* test_wants_sts - decide_wants_sts */
-static void test_wants_sts(void)
+/* test_steps - decide_next through every path */
+static void test_steps(void)
 {
-    for (size_t i = 0; i < COUNT(wants_sts); i++) {
+    struct buf *b = buf_alloc(64, REPLY_MAX);
+
+    for (size_t i = 0; i < COUNT(step_rows); i++) {
+	const struct step_row *r = &step_rows[i];
 	struct profile_settings p;
 	struct decide_input in;
+	struct decision d;
+	char    steps[8];
+	size_t  n = 0;
+	enum decide_step st;
 
 	profile_builtin(&p);
-	p.tls = wants_sts[i].tls;
-	p.dane = wants_sts[i].dane;
-	p.mta_sts = wants_sts[i].mta_sts;
+	p.tls = r->tls;
+	p.dane = r->dane;
+	p.mta_sts = r->mta_sts;
 	memset(&in, 0, sizeof(in));
 	in.profile = &p;
-	in.domain = "example.test";
-	in.route = wants_sts[i].route;
-	in.dane = wants_sts[i].outcome;
-	in.sts.state = STS_PENDING;
-	is_int(wants_sts[i].want, decide_wants_sts(&in), "wants MTA-STS: tls=%s dane=%s "
-	       "outcome=%s mta_sts=%d route=%d", name_code_name(profile_tls_names, p.tls),
-	       name_code_name(profile_dane_names, p.dane),
-	       dane_outcome_name(in.dane), p.mta_sts, in.route);
+	in.domain = "example.com";
+	in.route = r->route;
+	in.dane = DANE_OUT_NOT_ASKED;
+	in.sts.state = STS_NOT_ASKED;
+	memset(&d, 0, sizeof(d));
+	do {
+	    st = decide_next(&in, &d);
+	    steps[n++] = st == DECIDE_NEED_DANE ? 'D' : st == DECIDE_NEED_STS ? 'S' : '=';
+	    if (st == DECIDE_NEED_DANE)
+		in.dane = r->dout;
+	    if (st == DECIDE_NEED_STS) {
+		in.sts.state = r->sts;
+		in.sts.mx_match = "mx1.example.com";
+	    }
+	} while (st != DECIDE_DONE && n < sizeof(steps) - 1);
+	steps[n] = '\0';
+	is_string(r->steps, steps, "steps: %s", r->name);
+	buf_reset(b);
+	if (render_postfix(&d, b) < 0) {
+	    buf_reset(b);
+	    buf_puts(b, "TEMP");
+	}
+	is_string(r->want, b->data, "steps: %s: reply", r->name);
     }
+    buf_free(b);
+}
+
+/* test_route_profile - the strictest profile routed to a next hop */
+static void test_route_profile(void)
+{
+    struct profile def, a, c;
+    struct profile *v[2] = {&a, &c};
+    struct profile_table t;
+
+    memset(&t, 0, sizeof(t));
+    memset(&def, 0, sizeof(def));
+    memset(&a, 0, sizeof(a));
+    memset(&c, 0, sizeof(c));
+    profile_builtin(&def.eff);
+    profile_builtin(&a.eff);
+    profile_builtin(&c.eff);
+    a.eff.route = "[relay.example.net]:25";
+    a.eff.tls = TLS_REQUIRED;
+    c.eff.route = "[relay.example.net]:25";
+    c.eff.tls = TLS_REQUIRED_VERIFY;
+    t.v = v;
+    t.n = 2;
+    t.def = &def;
+    ok(decide_route_profile(&t, "[RELAY.example.net]:25") == &c,
+       "route: the strictest profile routed there (case-insensitive)");
+    ok(decide_route_profile(&t, "[other.example.net]:25") == NULL,
+       "route: a next hop nobody routes to: none");
+    def.eff.route = "[other.example.net]:25";
+    ok(decide_route_profile(&t, "[other.example.net]:25") == &def,
+       "route: the default's route counts");
 }
 
 int     main(void)
 {
     tap_log_capture();
-    plan(MATRIX * 3 + 2 + (int) COUNT(rows) * 4 + (int) COUNT(profile_cases) + 1
-	 + 7 + 1 + 7 + 1 + 2 + 1 + 1 + 2 + (int) COUNT(wants_sts));
+    plan(MATRIX * 3 + 2 + (int) COUNT(rows) * 5 + (int) COUNT(profile_cases) + 1
+	 + 7 + 1 + 8 + 1 + 8 + 1 + 2 + 1 + 1 + 2 + (int) COUNT(step_rows) * 2 + 3);
     test_matrix();
     test_rows();
     test_profile_map();
     test_render();
-    test_wants_sts();
+    test_steps();
+    test_route_profile();
     return exit_status();
 }

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "mx.h"
 #include "resolver.h"
 #include "tap.h"
 #include "tlsa.h"

@@ -14,11 +14,21 @@
 #include "util.h"
 
 #define T_A	1
+#define T_CNAME	5
 #define T_MX	15
 #define T_AAAA	28
 #define T_TLSA	52
 
-enum dane_step { STEP_ADDR_A, STEP_ADDR_AAAA, STEP_TLSA };
+enum dane_step { STEP_ADDR_A, STEP_ADDR_AAAA, STEP_TLSA, STEP_CNAME };
+
+/* Where a host's TLSA search stands (RFC 7672 2.2.2; dane.h). */
+enum tlsa_stage {
+    TLSA_UNASKED,
+    TLSA_EXPANDED,			/* asked at the CNAME-expanded name */
+    TLSA_CNAME_CHECK,			/* asked whether the first CNAME is secure */
+    TLSA_ORIGINAL,			/* asked at the original name */
+    TLSA_DONE,
+};
 
 struct job;
 
@@ -31,12 +41,16 @@ struct query_ctx {
 
 struct mxhost {
     char    name[DOMAIN_MAX + 1];
+    char    canon[DOMAIN_MAX + 1];	/* CNAME-expanded name; "" without CNAME */
     bool    has_addr;			/* some A or AAAA record */
     bool    addr_secure;		/* some address RRset with data is secure */
     bool    addr_insecure;		/* some address RRset with data is not */
+    bool    addr_failed;		/* an address lookup failed */
+    bool    failed;			/* unusable: no address known, or TLSA
+					 * lookup failed */
     bool    dane;			/* usable TLSA */
-    bool    tlsa_asked;
-    struct query_ctx qa, qaaaa, qtlsa;
+    enum tlsa_stage stage;
+    struct query_ctx qa, qaaaa, qtlsa, qcname;
 };
 
 struct dane_wait {
@@ -55,7 +69,7 @@ struct job {
     struct mxhost hosts[DANE_MAX_MX];
     size_t  nhosts;
     struct dane_result res;
-    bool    bogus, error, mx_insecure;
+    bool    bogus, error, null_mx;
     struct dane_wait *waiters;
     struct query_ctx qmx;
 };
@@ -140,20 +154,44 @@ static void job_ask(struct job *j, const char *name, int type, struct query_ctx 
     resolver_query(j->d->r, name, type, cb, q);
 }
 
-/* job_tlsa_answer - TLSA for one host */
+/* tlsa_name - "_25._tcp.<base>" */
+static void tlsa_name(char *out, size_t outsz, const char *base)
+{
+    snprintf(out, outsz, "_25._tcp.%s", base);
+}
+
+/* job_host_fail - one host's lookup failed: that host is unusable */
+static void job_host_fail(struct job *j, struct mxhost *h, const char *name, int type,
+			          const struct dns_answer *a)
+{
+    char    tbuf[16];
+
+    h->failed = true;
+    msg_info("MX host unusable: DNS lookup failed domain=%s mx=%s name=%s type=%s "
+	     "why=%s", j->domain, h->name, name, dns_type_name(type, tbuf, sizeof(tbuf)),
+	     a->why ? a->why : "?");
+}
+
+/* job_tlsa_answer - TLSA for one host, at one candidate base domain */
 static void job_tlsa_answer(void *ctx, const struct dns_answer *a)
 {
     struct query_ctx *q = ctx;
     struct job *j = q->job;
     struct mxhost *h = &j->hosts[q->host];
+    const char *base = h->stage == TLSA_EXPANDED ? h->canon : h->name;
     char    name[DOMAIN_MAX + 16], why[128];
     struct tlsa_rr rr;
     size_t  usable = 0;
 
-    snprintf(name, sizeof(name), "_25._tcp.%s", h->name);
+    tlsa_name(name, sizeof(name), base);
     job_note_ttl(j, a->ttl);
-    if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
+    if (a->sec == DNS_BOGUS) {
 	job_fail(j, name, T_TLSA, a);
+	h->stage = TLSA_DONE;
+    } else if (a->status == DNS_FAIL) {
+	/* RFC 7672 2.2.3: a failure is never a reason to try the next name. */
+	job_host_fail(j, h, name, T_TLSA, a);
+	h->stage = TLSA_DONE;
     } else if (a->status == DNS_DATA && a->sec == DNS_SECURE) {
 	for (size_t i = 0; i < a->n; i++) {
 	    if (tlsa_parse(a->rdata[i], a->rdlen[i], &rr) < 0) {
@@ -166,6 +204,42 @@ static void job_tlsa_answer(void *ctx, const struct dns_answer *a)
 		msg_info("TLSA record unusable domain=%s name=%s why=%s", j->domain, name, why);
 	}
 	h->dane = usable > 0;
+	h->stage = TLSA_DONE;
+	if (h->dane && base == h->canon)
+	    msg_debug("TLSA found at the CNAME-expanded name domain=%s mx=%s name=%s",
+		      j->domain, h->name, name);
+    } else if (h->stage == TLSA_EXPANDED) {
+	/* No secure TLSA at the expanded name: the original name next. */
+	h->stage = TLSA_UNASKED;
+	h->canon[0] = '\0';		/* next: as if there were no CNAME */
+    } else {
+	h->stage = TLSA_DONE;
+    }
+    job_step_done(j);
+}
+
+/* job_cname_answer - is the first CNAME of an insecure chain secure? */
+static void job_cname_answer(void *ctx, const struct dns_answer *a)
+{
+    struct query_ctx *q = ctx;
+    struct job *j = q->job;
+    struct mxhost *h = &j->hosts[q->host];
+
+    job_note_ttl(j, a->ttl);
+    if (a->sec == DNS_BOGUS) {
+	job_fail(j, h->name, T_CNAME, a);
+	h->stage = TLSA_DONE;
+    } else if (a->status == DNS_FAIL) {
+	job_host_fail(j, h, h->name, T_CNAME, a);
+	h->stage = TLSA_DONE;
+    } else if (a->status == DNS_DATA && a->sec == DNS_SECURE) {
+	/* RFC 7672 2.2.2: treated as a host without CNAME, the original
+	 * name the TLSA base domain. */
+	h->stage = TLSA_ORIGINAL;
+    } else {
+	msg_debug("MX host CNAME not DNSSEC-signed: DANE does not apply domain=%s "
+		  "mx=%s", j->domain, h->name);
+	h->stage = TLSA_DONE;
     }
     job_step_done(j);
 }
@@ -178,14 +252,21 @@ static void job_addr_answer(void *ctx, const struct dns_answer *a)
     struct mxhost *h = &j->hosts[q->host];
 
     job_note_ttl(j, a->ttl);
-    if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
+    if (a->sec == DNS_BOGUS) {
 	job_fail(j, h->name, q->step == STEP_ADDR_A ? T_A : T_AAAA, a);
+    } else if (a->status == DNS_FAIL) {
+	h->addr_failed = true;
+	msg_info("MX host address lookup failed domain=%s mx=%s type=%s why=%s",
+		 j->domain, h->name, q->step == STEP_ADDR_A ? "A" : "AAAA",
+		 a->why ? a->why : "?");
     } else if (a->status == DNS_DATA) {
 	h->has_addr = true;
 	if (a->sec == DNS_SECURE)
 	    h->addr_secure = true;
 	else
 	    h->addr_insecure = true;
+	if (a->canonname && strcmp(a->canonname, h->name) != 0)
+	    snprintf(h->canon, sizeof(h->canon), "%s", a->canonname);
     }
     job_step_done(j);
 }
@@ -195,51 +276,42 @@ static void job_mx_answer(void *ctx, const struct dns_answer *a)
 {
     struct query_ctx *q = ctx;
     struct job *j = q->job;
-    char    name[DOMAIN_MAX + 1];
-    unsigned pref, prefs[DANE_MAX_MX];
+    struct mx_list mx;
 
     job_note_ttl(j, a->ttl);
-    j->res.mx_secure = a->sec == DNS_SECURE;
-    if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
+    mx_list_read(a, j->domain, &mx);
+    j->res.mx_secure = mx.secure;
+    if (mx.malformed > 0)
+	msg_info("malformed MX records skipped domain=%s count=%zu", j->domain, mx.malformed);
+    if (mx.ignored > 0)
+	msg_info("MX records past the first %d by preference ignored domain=%s "
+		 "count=%zu", MX_MAX, j->domain, mx.ignored);
+    switch (mx.status) {
+    case MX_BOGUS:
+    case MX_FAIL:
 	job_fail(j, j->domain, T_MX, a);
-    } else if (a->status == DNS_NXDOMAIN) {
+	break;
+    case MX_NXDOMAIN:
 	snprintf(j->res.why, sizeof(j->res.why), "%s does not exist (NXDOMAIN)", j->domain);
-    } else if (a->status == DNS_NODATA) {
-	/* RFC 5321 5.1: no MX, the domain itself is the implicit MX. */
-	snprintf(j->hosts[0].name, sizeof(j->hosts[0].name), "%s",
-		 a->canonname ? a->canonname : j->domain);
-	j->nhosts = 1;
-	j->mx_insecure = a->sec != DNS_SECURE;
-    } else {
-	for (size_t i = 0; i < a->n && j->nhosts < DANE_MAX_MX; i++) {
-	    size_t  k;
-
-	    if (mx_parse(a->rdata[i], a->rdlen[i], &pref, name, sizeof(name)) < 0) {
-		msg_info("malformed MX record skipped domain=%s", j->domain);
-		continue;
-	    }
-	    if (strcmp(name, ".") == 0) {	/* RFC 7505 null MX */
-		snprintf(j->res.why, sizeof(j->res.why), "%s has a null MX: it "
-			 "accepts no mail", j->domain);
-		j->nhosts = 0;
-		break;
-	    }
-	    for (k = j->nhosts; k > 0 && prefs[k - 1] > pref; k--) {
-		j->hosts[k] = j->hosts[k - 1];
-		prefs[k] = prefs[k - 1];
-	    }
-	    memset(&j->hosts[k], 0, sizeof(j->hosts[k]));
-	    snprintf(j->hosts[k].name, sizeof(j->hosts[k].name), "%s", name);
-	    prefs[k] = pref;
-	    j->nhosts++;
-	}
-	j->mx_insecure = a->sec != DNS_SECURE;
+	break;
+    case MX_NULL:
+	j->null_mx = true;
+	snprintf(j->res.why, sizeof(j->res.why), "%s has a null MX: it accepts no "
+		 "mail%s", j->domain, mx.null_mixed ? " (published with other MX "
+		 "records, which RFC 7505 forbids)" : "");
+	break;
+    case MX_IMPLICIT:
+    case MX_HOSTS:
+	for (size_t i = 0; i < mx.n; i++)
+	    snprintf(j->hosts[i].name, sizeof(j->hosts[i].name), "%s", mx.hosts[i].name);
+	j->nhosts = mx.n;
+	break;
     }
     j->res.mx = xcalloc(j->nhosts + 1, sizeof(*j->res.mx));
     for (size_t i = 0; i < j->nhosts; i++)
 	j->res.mx[i] = xstrdup(j->hosts[i].name);
     j->res.nmx = j->nhosts;
-    if (j->mx_insecure && j->nhosts > 0) {
+    if (!mx.secure && j->nhosts > 0) {
 	/* RFC 7672 2.2.1: an insecure MX RRset: DANE does not apply. */
 	snprintf(j->res.why, sizeof(j->res.why), "the MX RRset of %s is not "
 		 "DNSSEC-signed", j->domain);
@@ -251,6 +323,7 @@ static void job_mx_answer(void *ctx, const struct dns_answer *a)
 	h->qa = (struct query_ctx) {j, i, STEP_ADDR_A};
 	h->qaaaa = (struct query_ctx) {j, i, STEP_ADDR_AAAA};
 	h->qtlsa = (struct query_ctx) {j, i, STEP_TLSA};
+	h->qcname = (struct query_ctx) {j, i, STEP_CNAME};
 	job_ask(j, h->name, T_A, &h->qa, job_addr_answer);
 	job_ask(j, h->name, T_AAAA, &h->qaaaa, job_addr_answer);
     }
@@ -260,20 +333,35 @@ static void job_mx_answer(void *ctx, const struct dns_answer *a)
 /* job_outcome - everything answered: classify */
 static void job_outcome(struct job *j)
 {
-    size_t  usable = 0, dane = 0;
+    size_t  usable = 0, dane = 0, failed = 0;
 
     for (size_t i = 0; i < j->nhosts; i++) {
-	if (!j->hosts[i].has_addr)
+	struct mxhost *h = &j->hosts[i];
+
+	if (h->addr_failed && !h->has_addr)
+	    h->failed = true;		/* no address known: unusable */
+	if (h->failed) {
+	    failed++;
+	    continue;
+	}
+	if (!h->has_addr)
 	    continue;			/* an MX without address takes no mail */
 	usable++;
-	dane += j->hosts[i].dane;
+	dane += h->dane;
     }
     j->res.ndane = (int) dane;
+    j->res.nfailed = (int) failed;
     if (j->bogus)
 	j->res.outcome = DANE_OUT_BOGUS;
     else if (j->error)
 	j->res.outcome = DANE_OUT_DNS_ERROR;
-    else if (dane > 0 && dane == usable)
+    else if (j->null_mx)
+	j->res.outcome = DANE_OUT_NULL_MX;
+    else if (usable == 0 && failed > 0) {
+	j->res.outcome = DANE_OUT_DNS_ERROR;
+	snprintf(j->res.why, sizeof(j->res.why), "the DNS lookups of every MX host of "
+		 "%s failed", j->domain);
+    } else if (dane > 0 && dane == usable)
 	j->res.outcome = DANE_OUT_ALL;
     else if (dane > 0)
 	j->res.outcome = DANE_OUT_SOME;
@@ -284,9 +372,11 @@ static void job_outcome(struct job *j)
 		     "has an address" : "no MX host of %s has secure addresses and "
 		     "usable TLSA records", j->domain);
     }
-    if (j->res.outcome == DANE_OUT_ALL || j->res.outcome == DANE_OUT_SOME)
+    if (j->res.outcome == DANE_OUT_ALL || j->res.outcome == DANE_OUT_SOME
+	|| (j->res.outcome == DANE_OUT_NONE && failed > 0))
 	snprintf(j->res.why, sizeof(j->res.why), "usable TLSA on %zu of %zu MX hosts "
-		 "of %s", dane, usable, j->domain);
+		 "of %s%s", dane, usable, j->domain, failed ? ", the lookups of "
+		 "others failed" : "");
 }
 
 /* job_finish - cache the result, tell the waiters, free the job */
@@ -321,28 +411,64 @@ static void job_finish(struct job *j)
     free(j);
 }
 
-/* job_step_done - one answer in; start TLSA lookups or finish */
-static void job_step_done(struct job *j)
+/* job_tlsa_next - the host's next DANE query, if any (RFC 7672 2.2.2) */
+static void job_tlsa_next(struct job *j, struct mxhost *h)
 {
-    if (--j->pending > 0)
-	return;
-    j->pending = 1;			/* a guard while asking more */
-    for (size_t i = 0; i < j->nhosts && !j->bogus && !j->error; i++) {
-	struct mxhost *h = &j->hosts[i];
-	char    name[DOMAIN_MAX + 16];
+    char    name[DOMAIN_MAX + 16];
 
-	if (h->tlsa_asked || !h->addr_secure)
-	    continue;
-	h->tlsa_asked = true;
-	if (h->addr_insecure) {
+    if (h->stage == TLSA_UNASKED) {
+	if (!h->has_addr || h->failed) {
+	    h->stage = TLSA_DONE;
+	} else if (h->addr_secure && h->addr_insecure) {
 	    /* RFC 7672 2.2.2 asks for secure addresses; half is not that. */
 	    msg_info("MX host addresses partly unsigned; no TLSA lookup domain=%s "
 		     "mx=%s", j->domain, h->name);
-	    continue;
+	    h->stage = TLSA_DONE;
+	} else if (h->addr_secure) {
+	    h->stage = h->canon[0] ? TLSA_EXPANDED : TLSA_ORIGINAL;
+	} else if (h->canon[0]) {
+	    /* An insecure chain: DANE applies if its first CNAME is secure. */
+	    h->stage = TLSA_CNAME_CHECK;
+	    job_ask(j, h->name, T_CNAME, &h->qcname, job_cname_answer);
+	    return;
+	} else {
+	    h->stage = TLSA_DONE;	/* insecure addresses: no DANE */
 	}
-	snprintf(name, sizeof(name), "_25._tcp.%s", h->name);
+    }
+    if (h->stage == TLSA_EXPANDED || h->stage == TLSA_ORIGINAL) {
+	tlsa_name(name, sizeof(name), h->stage == TLSA_EXPANDED ? h->canon : h->name);
 	job_ask(j, name, T_TLSA, &h->qtlsa, job_tlsa_answer);
     }
+}
+
+/* host_needs_step - with no query out, does the host have one to ask? */
+static bool host_needs_step(const struct mxhost *h)
+{
+    return h->stage == TLSA_UNASKED || h->stage == TLSA_ORIGINAL;
+}
+
+/*
+ * job_step_done - one answer in. When every query asked so far is answered,
+ * each host takes its next step (addresses, then TLSA at one base domain,
+ * then maybe another); when nothing more is asked, the job finishes. An
+ * answer from the resolver's cache arrives inside job_ask(): the loop runs
+ * again until every host waits for a query or is done.
+ */
+static void job_step_done(struct job *j)
+{
+    bool    again;
+
+    if (--j->pending > 0)
+	return;
+    j->pending = 1;			/* a guard while asking more */
+    do {
+	again = false;
+	for (size_t i = 0; i < j->nhosts && !j->bogus && !j->error; i++)
+	    if (host_needs_step(&j->hosts[i]))
+		job_tlsa_next(j, &j->hosts[i]);
+	for (size_t i = 0; j->pending == 1 && i < j->nhosts; i++)
+	    again |= host_needs_step(&j->hosts[i]);
+    } while (again && !j->bogus && !j->error);
     if (--j->pending == 0)
 	job_finish(j);
 }

@@ -1,13 +1,26 @@
 /*
  * dane - the DANE outcome of a destination domain (RFC 7672 section 2):
- * its MX RRset (or the implicit MX), the address records of each MX host,
- * then _25._tcp.<host> TLSA for each host whose addresses are secure.
+ * its MX RRset (or the implicit MX; mx.h reads it), the address records of
+ * each MX host, then the TLSA RRset of each host whose addresses are secure.
  *
- * Outcome: DANE_OUT_ALL (usable TLSA on every MX host that has an address),
- * DANE_OUT_SOME, DANE_OUT_NONE (the MX RRset or every host is insecure, or
- * no host publishes usable TLSA, null MX, NXDOMAIN), DANE_OUT_BOGUS
- * (validation failed anywhere), DANE_OUT_DNS_ERROR (a lookup failed: it may
- * hide TLSA, so it is never taken as "no DANE").
+ * The TLSA base domain of a host (RFC 7672 2.2.2, as Postfix's
+ * tls_dane_resolve() reads it): without a CNAME, the host name. When the
+ * host name is a CNAME and the whole chain validated, the fully expanded
+ * name first and, when no secure TLSA RRset exists there (NODATA, NXDOMAIN,
+ * or an insecure answer), the original name; a failed lookup at the
+ * expanded name is a failure, not a reason to try the other. When the chain
+ * ends insecure, a CNAME query at the original name says whether its first
+ * CNAME is secure: then the original name's TLSA applies, else DANE does
+ * not apply to the host. Intermediate names are never base domains.
+ *
+ * Outcome: DANE_OUT_ALL (usable TLSA on every usable MX host), DANE_OUT_SOME,
+ * DANE_OUT_NONE (the MX RRset or every host is insecure, or no host
+ * publishes usable TLSA, NXDOMAIN), DANE_OUT_NULL_MX (RFC 7505),
+ * DANE_OUT_BOGUS (validation failed anywhere), DANE_OUT_DNS_ERROR (the MX
+ * lookup failed, or every host's did: it may hide TLSA, so it is never taken
+ * as "no DANE"). A host whose address or TLSA lookup failed is unusable (an
+ * MTA skips it: RFC 7672 2.2.1), counted in nfailed, and the domain's
+ * outcome comes from the others.
  *
  * A lookup outlives whoever asked: it runs to the end (each DNS query has its
  * own deadline in the resolver) and its result is cached until the smallest
@@ -21,10 +34,11 @@
 
 #include <event2/event.h>
 
-#include "decide.h"
+#include "mx.h"
+#include "outcome.h"
 #include "resolver.h"
 
-#define DANE_MAX_MX	16		/* MX hosts examined per domain */
+#define DANE_MAX_MX	MX_MAX		/* MX hosts examined per domain */
 
 struct dane_result {
     enum dane_outcome outcome;
@@ -32,6 +46,7 @@ struct dane_result {
     size_t  nmx;			/* MX host names, preference order */
     char  **mx;				/* (the implicit MX: the domain) */
     int     ndane;			/* hosts with usable TLSA */
+    int     nfailed;			/* hosts unusable: their lookups failed */
     bool    mx_secure;			/* the MX RRset validated */
 };
 

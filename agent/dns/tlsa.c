@@ -50,16 +50,3 @@ bool    tlsa_usable(const struct tlsa_rr *rr, char *why, size_t whysz)
     }
     return true;
 }
-
-/* mx_parse - preference and exchange */
-int     mx_parse(const unsigned char *rdata, size_t len, unsigned *pref, char *name,
-		         size_t namesz)
-{
-    int     n;
-
-    if (len < 3)
-	return -1;
-    *pref = (unsigned) (rdata[0] << 8 | rdata[1]);
-    n = dns_name_from_wire(rdata + 2, len - 2, name, namesz);
-    return n < 0 || (size_t) n != len - 2 ? -1 : 0;
-}

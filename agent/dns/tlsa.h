@@ -1,6 +1,6 @@
 /*
  * tlsa - parse DNS rdata the DANE code needs: TLSA records (RFC 6698) and
- * their usability for SMTP (RFC 7672 section 3.1), and MX records. Pure.
+ * their usability for SMTP (RFC 7672 section 3.1). Pure.
  */
 #ifndef DESTCTL_TLSA_H
 #define DESTCTL_TLSA_H
@@ -25,12 +25,5 @@ extern int tlsa_parse(const unsigned char *rdata, size_t len, struct tlsa_rr *rr
  * type 0, 1 (32-byte digest) or 2 (64-byte digest). false with why otherwise.
  */
 extern bool tlsa_usable(const struct tlsa_rr *rr, char *why, size_t whysz);
-
-/*
- * mx_parse - preference and exchange name (text, lower case, no trailing dot,
- * "." for the root of a null MX) of MX rdata; -1 when malformed.
- */
-extern int mx_parse(const unsigned char *rdata, size_t len, unsigned *pref,
-		            char *name, size_t namesz);
 
 #endif

@@ -1,23 +1,32 @@
 /*
  * decide - the one place where a profile and the DNS outcomes become what the
- * MTA is told. decide() is a pure function: no I/O, no clock, no globals; the
- * renderers turn its result into text. The whole matrix of TLS level x DANE
- * setting x DANE outcome x MTA-STS outcome x route is a table-driven test.
+ * MTA is told. Every policy rule of the agent lives in decide.c; the request
+ * path (lookup.c) only gathers what decide_next() asks for. Pure: no I/O, no
+ * clock, no globals; the renderers (render.c) turn the result into text. The
+ * whole matrix of TLS level x DANE setting x DANE outcome x MTA-STS outcome x
+ * route is a table-driven test (t/unit-decide.c).
  *
- * Rules (DESTINATION-CONTROLS.md, issue "destctld: the agent"):
- *  - a route (explicit next hop): no DANE, no MTA-STS, the profile's TLS level;
- *  - DANE takes precedence over MTA-STS; DANE mandatory and not available or
- *    failed: dane-only (Postfix defers) with the reason;
- *  - DANE opportunistic and failed (bogus, or DNS trouble that may hide TLSA):
- *    an answer that defers, never a fallback (TEMP while it may clear);
- *  - DANE opportunistic, available on some MX only: Postfix's "dane" when the
- *    TLS level is preferred or preferred-verify (no stronger level to lose)
- *    and no MTA-STS enforce policy asks for more, else the profile's TLS
- *    level and a note that DANE was not applied;
- *  - DANE not available: MTA-STS (enforce, testing) if asked, else the TLS level;
- *  - never weaker than the profile's TLS level; unknown in time: TEMP;
- *  - DANE asked for but its outcome NOT_ASKED, out-of-range inputs (an
- *    internal error), MTA-STS enforce with no usable matching MX name: TEMP.
+ * The rules, in order (decide.c has one table per step):
+ *  1. tls = none: "none" (the config forbids DANE and MTA-STS with it).
+ *  2. An explicit route: no DANE, no MTA-STS, the profile's TLS level.
+ *  3. DANE, when the profile asks for it. It takes precedence over MTA-STS
+ *     (RFC 8461 section 2: MTA-STS must never override a failing DANE check).
+ *     Mandatory and not available or failed: "dane-only" (Postfix defers).
+ *     Opportunistic and failed (bogus, or DNS trouble that may hide TLSA): an
+ *     answer that defers, never a fallback. On some MX only: Postfix's
+ *     "dane" where the TLS level is "may" anyway, else "dane-only" when an
+ *     MTA-STS enforce policy asks for more than the level, else the level
+ *     with a note. One MX host's lookups failing makes that host unusable,
+ *     not the domain (Postfix skips such a host itself under dane).
+ *  4. MTA-STS, when the profile asks for it and DANE did not answer: enforce
+ *     is "secure" with the policy-listed MX names; testing, none, and a TXT
+ *     lookup that failed with nothing cached go on to the level (RFC 8461
+ *     3.3, 5: only a cached policy protects); bogus DNSSEC is TEMP.
+ *  5. The profile's TLS level.
+ * A null MX (RFC 7505), found by either lookup, answers the TLS level so that
+ * the MTA itself returns the mail: never TEMP, which would defer it forever.
+ * Never weaker than the profile; an outcome needed but not known in time:
+ * TEMP.
  */
 #ifndef DESTCTL_DECIDE_H
 #define DESTCTL_DECIDE_H
@@ -26,46 +35,18 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "outcome.h"
 #include "profile.h"
-
-/* What the DANE lookups found for a domain (RFC 7672 section 2). */
-enum dane_outcome {
-    DANE_OUT_NOT_ASKED,			/* dane = none, or an explicit route */
-    DANE_OUT_PENDING,			/* the resolution has not finished */
-    DANE_OUT_ALL,			/* usable TLSA records on every MX */
-    DANE_OUT_SOME,			/* usable TLSA on some MX only */
-    DANE_OUT_NONE,			/* not available: insecure, or no usable TLSA */
-    DANE_OUT_BOGUS,			/* DNSSEC validation failed somewhere */
-    DANE_OUT_DNS_ERROR,			/* a lookup failed; it may hide TLSA */
-};
-
-/* What MTA-STS found for a domain (RFC 8461); the MTA-STS issue fills it. */
-enum sts_state {
-    STS_NOT_ASKED,			/* mta_sts = false, a route, or DANE applies */
-    STS_PENDING,			/* discovery or fetch not finished */
-    STS_NONE,				/* no policy: no TXT, mode none, or fetch
-					 * failed with nothing cached */
-    STS_TESTING,			/* a valid policy in testing mode */
-    STS_ENFORCE,			/* a valid policy in enforce mode */
-    STS_DNS_ERROR,			/* TXT (or MX) lookup failed or bogus, no
-					 * policy cached: unknown, so TEMP */
-};
-
-struct sts_outcome {
-    enum sts_state state;
-    /* STS_TESTING/ENFORCE: the MX host names of the domain's MX RRset that
-     * match a policy pattern, ":"-separated ("" when none matches). Borrowed. */
-    const char *mx_match;
-    const char *why;			/* STS_NONE: why there is no policy; borrowed */
-};
 
 struct decide_input {
     const struct profile_settings *profile;	/* effective settings */
     const char *domain;			/* the next-hop domain (A-label), or the
 					 * route text for an explicit next hop */
-    bool    route;			/* the key was an explicit next hop */
+    bool    route;			/* the key was an explicit next hop, or the
+					 * domain's mail goes to a route */
     enum dane_outcome dane;
-    const char *dane_why;		/* detail for BOGUS/DNS_ERROR/NONE; borrowed */
+    const char *dane_why;		/* detail for the reason; borrowed */
+    int     dane_failed;		/* MX hosts unusable: their lookups failed */
     struct sts_outcome sts;
 };
 
@@ -93,6 +74,8 @@ enum match_kind {
     MATCH_NEXTHOP,			/* required-verify: the domain */
     MATCH_HOSTED,			/* required-verify-hosted: MX host name too */
     MATCH_STS,				/* MTA-STS: the matching MX host names */
+    MATCH_STS_HOSTNAME,			/* MTA-STS, every MX listed and the MX
+					 * RRset validated: each host its own name */
 };
 
 struct decision {
@@ -103,21 +86,40 @@ struct decision {
     bool    tls12;			/* require TLS 1.2 or later (MTA-STS) */
     bool    dane_applied;
     bool    sts_applied;
-    bool    sts_consulted;		/* the decision reached the MTA-STS step */
+    bool    null_mx;			/* the domain accepts no mail (RFC 7505) */
     enum refuse refuse;
     char    reason[256];		/* why, for logs and the profile map */
+    char    note[512];			/* "" or what was not applied, and why:
+					 * logged with the decision */
 };
 
-/* decide - the decision for in; pure. */
+/* What decide_next() needs before it can decide. */
+enum decide_step {
+    DECIDE_DONE,			/* out holds the decision */
+    DECIDE_NEED_DANE,			/* look DANE up, set in->dane, call again */
+    DECIDE_NEED_STS,			/* look MTA-STS up, set in->sts, call again */
+};
+
+/*
+ * decide_next - one step: DECIDE_DONE with the decision in out, or which
+ * outcome is needed first. An outcome the rules need is asked for while it
+ * is NOT_ASKED; PENDING means it was asked for and not found in time, and
+ * decides TEMP where the answer depends on it. The caller loops: gather,
+ * fill in, call again. out is written only with DECIDE_DONE. Pure.
+ */
+extern enum decide_step decide_next(const struct decide_input *in, struct decision *out);
+
+/* decide - the decision for in, total: an outcome still needed is TEMP. */
 extern void decide(const struct decide_input *in, struct decision *out);
 
 /*
- * decide_wants_sts - does the decision for in (its DANE outcome known) depend
- * on the MTA-STS outcome? True when the profile asks for MTA-STS, there is no
- * route, and DANE did not give the answer. Pure; the agent looks MTA-STS up
- * only then, so a domain with DANE costs no policy fetch.
+ * decide_route_profile - the profile that answers for an explicit next hop
+ * key ("[host]:port"...): of every profile whose route is key (the default
+ * included), the one with the strictest TLS level; NULL when none routes
+ * there. Borrowed from t.
  */
-extern bool decide_wants_sts(const struct decide_input *in);
+extern const struct profile *decide_route_profile(const struct profile_table *t,
+						          const char *key);
 
 /*
  * render_postfix - the smtp_tls_policy_maps reply for a decision: appends
@@ -133,17 +135,16 @@ extern int render_postfix(const struct decision *d, struct buf *out);
  * render_profile - the `profile` map value (INTERFACES.md): space-separated
  * key=value fields, values percent-encoded (RFC 3986 unreserved kept):
  * domain, profile, tls, dane, mta_sts, decision, reason, bounce_verification,
- * refuse, early_refusal. `profile_name` is the matched entry ("default" for the default).
+ * refuse, early_refusal. `profile_name` is the matched entry ("default" for
+ * the default); `policy` the rendered tlspolicy value ("TEMP" for TEMP).
  * Appends to out; the first field gets no leading space. Past out's limit,
  * out's overflow flag is set.
  */
 extern void render_profile(const struct decide_input *in, const char *profile_name,
-			           const struct decision *d, struct buf *out);
+			           const struct decision *d, const char *policy,
+			           struct buf *out);
 
 /* pf_level_name - "none", "may", "encrypt", "dane", "dane-only", "verify", "secure". */
 extern const char *pf_level_name(enum pf_level level);
-
-/* dane_outcome_name - "all", "some", "none", "bogus", "dns-error"... for logs. */
-extern const char *dane_outcome_name(enum dane_outcome o);
 
 #endif

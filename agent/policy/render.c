@@ -12,6 +12,7 @@
  *   required-verify-hosted  verify match=hostname:nexthop:dot-nexthop
  * plus "dane", "dane-only" (DANE), and for MTA-STS enforce
  *   secure match=<mx>:<mx>... servername=hostname protocols=>=TLSv1.2
+ *   secure match=hostname servername=hostname protocols=>=TLSv1.2
  * Attributes need Postfix 3.4 (servername) and 3.6 (protocols=>=); Debian 12
  * ships 3.7. Postfix needs smtp_dns_support_level = dnssec for dane.
  */
@@ -30,16 +31,6 @@ static const char *const pf_level_names[] = {
     [PF_DANE_ONLY] = "dane-only",
     [PF_VERIFY] = "verify",
     [PF_SECURE] = "secure",
-};
-
-static const char *const dane_outcome_names[] = {
-    [DANE_OUT_NOT_ASKED] = "not-asked",
-    [DANE_OUT_PENDING] = "pending",
-    [DANE_OUT_ALL] = "all",
-    [DANE_OUT_SOME] = "some",
-    [DANE_OUT_NONE] = "none",
-    [DANE_OUT_BOGUS] = "bogus",
-    [DANE_OUT_DNS_ERROR] = "dns-error",
 };
 
 static const char *const refuse_names[] = {
@@ -75,9 +66,22 @@ static const char *const refuse_names[] = {
  * MATCH_STS (MTA-STS enforce): "secure match=<names> servername=hostname
  * protocols=>=TLSv1.2": the MX host names that match the policy, ":"-
  * separated (Postfix's list separator inside an attribute), the certificate
- * must be valid for one of them (RFC 8461 section 4.1); SNI carries the MX
- * name, which multi-tenant MX hosts need to pick that certificate; TLS 1.2
- * or later (RFC 8461 section 4.2, the tls12 flag).
+ * must be valid for one of them; SNI carries the MX name, which multi-
+ * tenant MX hosts need to pick that certificate; TLS 1.2 or later (RFC 8461
+ * section 4.2, the tls12 flag). RFC 8461 section 4.1 asks more: each MX
+ * must present a certificate for its own name. Postfix's match= names are
+ * alternatives, and the only per-host one, "hostname", is the name from
+ * Postfix's own MX lookup. So what a list cannot express is "and for the
+ * host connected to": one policy-listed MX may present another listed MX's
+ * certificate. That is the strictest Postfix 3.7 value that keeps hosts the
+ * policy does not list out (their certificates name no listed host).
+ *
+ * MATCH_STS_HOSTNAME: "secure match=hostname servername=hostname
+ * protocols=>=TLSv1.2", used when every MX host matches the policy AND the
+ * MX RRset is DNSSEC-validated: each host is then checked against its own
+ * name, as RFC 8461 section 4.1 asks. Not without DNSSEC: with a forged MX
+ * answer, "hostname" would accept an attacker's host with a valid
+ * certificate for its own name, the very attack MTA-STS exists to stop.
  */
 static const struct match_attr {
     enum match_kind kind;
@@ -87,6 +91,7 @@ static const struct match_attr {
     {MATCH_NEXTHOP, " match=nexthop:dot-nexthop"},
     {MATCH_HOSTED, " match=hostname:nexthop:dot-nexthop"},
     {MATCH_STS, NULL},
+    {MATCH_STS_HOSTNAME, " match=hostname servername=hostname"},
 };
 
 /* pf_level_name - Postfix's name of a level, or "?" */
@@ -95,14 +100,6 @@ const char *pf_level_name(enum pf_level level)
     if ((int) level < 0 || (size_t) level >= COUNT(pf_level_names))
 	return "?";
     return pf_level_names[level];
-}
-
-/* dane_outcome_name - a DANE outcome for logs, or "?" */
-const char *dane_outcome_name(enum dane_outcome o)
-{
-    if ((int) o < 0 || (size_t) o >= COUNT(dane_outcome_names))
-	return "?";
-    return dane_outcome_names[o];
 }
 
 /* refuse_name - the profile map's refuse value, or "?" */
@@ -169,27 +166,20 @@ static void put_field(struct buf *out, size_t start, const char *key,
 
 /* render_profile - the `profile` map value, fields in INTERFACES.md order */
 void    render_profile(const struct decide_input *in, const char *profile_name,
-		               const struct decision *d, struct buf *out)
+		               const struct decision *d, const char *policy,
+		               struct buf *out)
 {
     const struct profile_settings *p = in->profile;
-    struct buf *policy = buf_alloc(64, out->max);
     size_t  start = out->len;
 
-    if (render_postfix(d, policy) < 0) {
-	buf_reset(policy);
-	buf_puts(policy, "TEMP");
-    }
-    if (buf_overflow(policy))
-	out->overflow = true;			/* sticky, as if written here */
     put_field(out, start, "domain", in->domain ? in->domain : "");
     put_field(out, start, "profile", profile_name ? profile_name : "default");
     put_field(out, start, "tls", name_code_name(profile_tls_names, p->tls));
     put_field(out, start, "dane", name_code_name(profile_dane_names, p->dane));
     put_field(out, start, "mta_sts", p->mta_sts ? "on" : "off");
-    put_field(out, start, "decision", policy->data);
+    put_field(out, start, "decision", policy);
     put_field(out, start, "reason", d->reason);
     put_field(out, start, "bounce_verification", p->bounce_verification ? "on" : "off");
     put_field(out, start, "refuse", refuse_name(d->refuse));
     put_field(out, start, "early_refusal", in->profile->early_refusal ? "on" : "off");
-    buf_free(policy);
 }

@@ -9,6 +9,7 @@
 
 #include "domain.h"
 #include "log.h"
+#include "mx.h"
 #include "strmap.h"
 #include "sts.h"
 #include "sts_policy.h"
@@ -23,6 +24,8 @@
 #define STS_REFRESH_CHECK	300	/* seconds between refresh scans */
 #define STS_REFRESH_RETRY	3600	/* after a failed refresh */
 #define STS_FAIL_RETRY		300	/* a failed first fetch is retried after */
+#define STS_TXT_RETRY		60	/* a failed TXT lookup is retried after */
+#define STS_FAIL_FORGET		3600	/* failures are remembered this long */
 #define STS_MAX_TXT		16	/* TXT records examined */
 #define STS_MAX_ADDRS		8	/* policy host addresses tried */
 #define STS_TXT_MAX		1024	/* bytes of one TXT text */
@@ -36,9 +39,21 @@ struct known {
     time_t  next_try;			/* no refresh before this */
     char    announced[STS_ID_MAX + 1];	/* id last logged as found/applied */
     char    failed_id[STS_ID_MAX + 1];	/* a fetch for this id failed ... */
+    time_t  failed_at;			/* ... then (0: no failure kept) ... */
     time_t  failed_until;		/* ... and is not tried again before this */
     char    failed_why[300];
+    /* The TXT lookup failed with no policy cached (STS_DNS_ERROR): answered
+     * from here at once, and looked up again in the background when due. */
+    time_t  txt_failed_at;		/* 0: no failure kept */
+    time_t  txt_retry_at;
+    char    txt_failed_why[160];
 };
+
+/*
+ * Remembered failures answer at once, so that a domain whose name server or
+ * policy host is broken costs no wait (and no TEMP) per message; a retry
+ * runs in the background, nobody waiting on it, when due.
+ */
 
 struct sts_wait {
     struct job *job;
@@ -51,6 +66,8 @@ struct job {
     struct sts *s;
     char   *domain;
     bool    refresh;			/* fetch even if the id is unchanged */
+    bool    background;			/* a retry: remembered failures do not
+					 * answer it */
     char    txt_id[STS_ID_MAX + 1];	/* "" when no valid TXT */
     char    txt_why[160];
     int     pending;			/* address queries outstanding */
@@ -74,6 +91,7 @@ struct sts {
 
 static void job_finish(struct job *j);
 static void job_use_policy(struct job *j);
+static struct job *job_new(struct sts *s, const char *domain, bool refresh);
 
 /* known_get - the domain's entry, made on demand */
 static struct known *known_get(struct sts *s, const char *domain)
@@ -138,46 +156,58 @@ static void job_mx_answer(void *ctx, const struct dns_answer *a)
 {
     struct job *j = ctx;
     struct known *k = strmap_get(j->s->known, j->domain);
-    char    name[DOMAIN_MAX + 1];
-    unsigned pref;
-    size_t  len = 0;
-    char  **names;
-    size_t  nnames = 0;
+    bool    enforce;
+    struct mx_list mx;
+    size_t  len = 0, nmatch = 0;
 
     if (!known_valid(k, time(NULL))) {	/* flushed meanwhile */
 	job_result(j, STS_NONE, "policy no longer known");
 	job_finish(j);
 	return;
     }
-    if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
-	job_result(j, STS_DNS_ERROR, "MX lookup %s: %s", a->sec == DNS_BOGUS
-		   ? "bogus" : "failed", a->why ? a->why : "?");
+    enforce = k->policy->mode == STS_MODE_ENFORCE;
+    snprintf(j->res.id, sizeof(j->res.id), "%s", k->id);
+    mx_list_read(a, j->domain, &mx);
+    j->res.mx_secure = mx.secure;
+    j->res.mx_match[0] = '\0';
+    switch (mx.status) {
+    case MX_BOGUS:
+	job_result(j, STS_BOGUS, "MX lookup bogus: %s", a->why ? a->why : "?");
 	job_finish(j);
 	return;
+    case MX_NULL:
+	/* RFC 7505: no mail at all; the MTA returns it (never a deferral loop). */
+	job_result(j, STS_NULL_MX, "null MX");
+	job_finish(j);
+	return;
+    case MX_FAIL:
+    case MX_NXDOMAIN:
+	/* Enforce: no MX can be checked, decide says TEMP; testing: nothing. */
+	job_result(j, enforce ? STS_ENFORCE : STS_TESTING, "policy id %s, mode %s, "
+		   "MX lookup %s: %s", k->id, sts_mode_name(k->policy->mode),
+		   mx.status == MX_FAIL ? "failed" : "NXDOMAIN", a->why ? a->why : "");
+	job_finish(j);
+	return;
+    case MX_HOSTS:
+    case MX_IMPLICIT:
+	break;
     }
-    names = xcalloc(a->n + 2, sizeof(*names));
-    if (a->status == DNS_NODATA)
-	names[nnames++] = xstrdup(a->canonname ? a->canonname : j->domain);
-    for (size_t i = 0; a->status == DNS_DATA && i < a->n; i++)
-	if (mx_parse(a->rdata[i], a->rdlen[i], &pref, name, sizeof(name)) == 0
-	    && strcmp(name, ".") != 0)
-	    names[nnames++] = xstrdup(name);
-    j->res.mx_match[0] = '\0';
-    for (size_t i = 0; i < nnames; i++) {
+    for (size_t i = 0; i < mx.n; i++) {
+	const char *name = mx.hosts[i].name;
+
 	for (size_t m = 0; m < k->policy->nmx; m++) {
-	    if (!sts_mx_match(k->policy->mx[m], names[i]))
+	    if (!sts_mx_match(k->policy->mx[m], name))
 		continue;
-	    if (len + strlen(names[i]) + 2 < sizeof(j->res.mx_match))
+	    nmatch++;
+	    if (len + strlen(name) + 2 < sizeof(j->res.mx_match))
 		len += (size_t) snprintf(j->res.mx_match + len,
 					 sizeof(j->res.mx_match) - len, "%s%s",
-					 len ? ":" : "", names[i]);
+					 len ? ":" : "", name);
 	    break;
 	}
-	free(names[i]);
     }
-    free(names);
-    snprintf(j->res.id, sizeof(j->res.id), "%s", k->id);
-    if (k->policy->mode == STS_MODE_ENFORCE) {
+    j->res.all_match = mx.n > 0 && nmatch == mx.n;
+    if (enforce) {
 	job_result(j, STS_ENFORCE, "policy id %s, mode enforce", k->id);
     } else {
 	job_result(j, STS_TESTING, "policy id %s, mode testing", k->id);
@@ -252,6 +282,7 @@ static void job_fetched(void *ctx, enum sts_fetch_status st, const char *body,
 	    k = known_get(s, j->domain);
 	    snprintf(k->failed_id, sizeof(k->failed_id), "%s", j->txt_id);
 	    snprintf(k->failed_why, sizeof(k->failed_why), "%s", cause);
+	    k->failed_at = now;
 	    k->failed_until = now + STS_FAIL_RETRY;
 	    job_no_policy(j, cause);
 	}
@@ -297,7 +328,7 @@ static void job_addr_answer(void *ctx, const struct dns_answer *a)
     if (j->naddrs == 0 && j->addr_bogus
 	&& !known_valid(strmap_get(j->s->known, j->domain), time(NULL))) {
 	/* Forged answers for the policy host: an attack, not an absence. */
-	job_result(j, STS_DNS_ERROR, "DNSSEC bogus for mta-sts.%s", j->domain);
+	job_result(j, STS_BOGUS, "DNSSEC bogus for mta-sts.%s", j->domain);
 	job_finish(j);
 	return;
     }
@@ -320,6 +351,49 @@ static void job_fetch(struct job *j)
     j->pending = 2;
     resolver_query(j->s->r, host, T_A, job_addr_answer, j);
     resolver_query(j->s->r, host, T_AAAA, job_addr_answer, j);
+}
+
+/*
+ * job_answer_remembered - answer j from a remembered failure (state, why),
+ * and when *retry_at has passed, start a retry in the background (nobody
+ * waits on it) and put *retry_at interval further. j is gone afterwards.
+ */
+static void job_answer_remembered(struct job *j, enum sts_state state, const char *why,
+				          time_t *retry_at, int interval)
+{
+    struct sts *s = j->s;
+    char    domain[DOMAIN_MAX + 1];
+    time_t  now = time(NULL);
+    bool    retry = now >= *retry_at;
+
+    snprintf(domain, sizeof(domain), "%s", j->domain);
+    job_result(j, state, "%s", why);
+    job_finish(j);
+    if (retry) {
+	*retry_at = now + interval;
+	msg_debug("MTA-STS retry in the background domain=%s", domain);
+	job_new(s, domain, false)->background = true;
+    }
+}
+
+/*
+ * job_txt_failed - the TXT lookup failed (SERVFAIL, timeout) and no policy
+ * is cached: no policy known (RFC 8461 3.1, 5). Remembered, so that the next
+ * messages are answered at once, and looked up again soon, not after max_age.
+ */
+static void job_txt_failed(struct job *j, time_t now)
+{
+    struct known *k = known_get(j->s, j->domain);
+
+    if (k->txt_failed_at == 0)
+	msg_info("MTA-STS TXT lookup failed and no policy is cached: delivering "
+		 "without MTA-STS domain=%s why=\"%s\" retry_in=%ds", j->domain,
+		 j->txt_why, STS_TXT_RETRY);
+    k->txt_failed_at = now;
+    k->txt_retry_at = now + STS_TXT_RETRY;
+    snprintf(k->txt_failed_why, sizeof(k->txt_failed_why), "%s", j->txt_why);
+    job_result(j, STS_DNS_ERROR, "%s", j->txt_why);
+    job_finish(j);
 }
 
 /* job_txt_answer - _mta-sts.<domain> TXT: use, refetch, or nothing */
@@ -360,21 +434,33 @@ static void job_txt_answer(void *ctx, const struct dns_answer *a)
 	    job_use_policy(j);		/* RFC 8461 5.1: still in force */
 	    return;
 	}
-	if (a->sec == DNS_BOGUS || a->status == DNS_FAIL) {
-	    /* A failed lookup may hide a policy: unknown, never "none". */
-	    job_result(j, STS_DNS_ERROR, "%s", j->txt_why);
+	if (a->sec == DNS_BOGUS) {
+	    /* Forged answers may hide a policy: an attack, not an absence. */
+	    job_result(j, STS_BOGUS, "%s", j->txt_why);
 	    job_finish(j);
+	    return;
+	}
+	if (a->status == DNS_FAIL) {
+	    job_txt_failed(j, now);
 	    return;
 	}
 	if (j->refresh && k && k->policy) {
 	    k->next_try = now + STS_REFRESH_RETRY;
 	}
+	if (k)
+	    k->txt_failed_at = 0;
 	job_no_policy(j, j->txt_why);
 	return;
     }
-    if (!known_valid(k, now) && k && !j->refresh && strcmp(k->failed_id, j->txt_id) == 0
-	&& now < k->failed_until) {
-	job_no_policy(j, k->failed_why);	/* failed a moment ago */
+    if (k)
+	k->txt_failed_at = 0;
+    if (!known_valid(k, now) && k && !j->refresh && !j->background
+	&& strcmp(k->failed_id, j->txt_id) == 0 && k->failed_at
+	&& now < k->failed_at + STS_FAIL_FORGET) {
+	/* Failed before: answered at once; fetched again in the background
+	 * when due. */
+	job_answer_remembered(j, STS_NONE, k->failed_why, &k->failed_until,
+			      STS_FAIL_RETRY);
 	return;
     }
     if (known_valid(k, now) && strcmp(k->id, j->txt_id) == 0 && !j->refresh) {
@@ -394,10 +480,18 @@ static void job_txt_answer(void *ctx, const struct dns_answer *a)
 static void job_start(evutil_socket_t fd, short what, void *arg)
 {
     struct job *j = arg;
+    struct known *k = strmap_get(j->s->known, j->domain);
+    time_t  now = time(NULL);
     char    name[DOMAIN_MAX + 16];
 
     (void) fd;
     (void) what;
+    if (!j->background && !j->refresh && k && !known_valid(k, now) && k->txt_failed_at
+	&& now < k->txt_failed_at + STS_FAIL_FORGET) {
+	job_answer_remembered(j, STS_DNS_ERROR, k->txt_failed_why, &k->txt_retry_at,
+			      STS_TXT_RETRY);
+	return;
+    }
     snprintf(name, sizeof(name), "_mta-sts.%s", j->domain);
     resolver_query(j->s->r, name, T_TXT, job_txt_answer, j);
 }
@@ -429,12 +523,9 @@ static void job_finish(struct job *j)
 {
     struct sts_wait *w, *next;
     strmap_del(j->s->jobs, j->domain);
-    static const char *states[] = {"not-asked", "pending", "none", "testing",
-    "enforce", "dns-error"};
 
     msg_debug("MTA-STS outcome domain=%s state=%s mx_match=%s why=%s", j->domain,
-	      (size_t) j->res.state < sizeof(states) / sizeof(states[0])
-	      ? states[j->res.state] : "?", j->res.mx_match, j->res.why);
+	      sts_state_name(j->res.state), j->res.mx_match, j->res.why);
     for (w = j->waiters; w; w = next) {
 	next = w->next;
 	w->cb(w->ctx, &j->res);
@@ -481,7 +572,9 @@ static bool sts_refresh_one(const char *domain, void *value, void *ctx)
     time_t  now = time(NULL);
 
     /* Nothing to keep: a failed first fetch whose back-off has passed. */
-    if (k->policy == NULL && now >= k->failed_until && strmap_get(s->jobs, domain) == NULL) {
+    if (k->policy == NULL && now >= k->failed_until
+	&& now >= k->failed_at + STS_FAIL_FORGET && now >= k->txt_failed_at + STS_FAIL_FORGET
+	&& strmap_get(s->jobs, domain) == NULL) {
 	free(k);
 	return false;
     }

@@ -22,7 +22,7 @@
 
 #include <event2/event.h>
 
-#include "decide.h"
+#include "outcome.h"
 #include "resolver.h"
 #include "sts_cache.h"
 #include "sts_fetch.h"
@@ -31,6 +31,8 @@
 struct sts_result {
     enum sts_state state;
     char    mx_match[1024];		/* ":"-separated matching MX names */
+    bool    all_match;			/* every MX host matches the policy */
+    bool    mx_secure;			/* the MX RRset validated */
     char    why[256];
     char    id[40];			/* the policy's id, "" when none */
 };

@@ -1,0 +1,41 @@
+/*
+ * lookup - answer the socketmap maps (tlspolicy, profile): find the profile
+ * for the key, gather the outcomes decide_next() asks for (DANE, MTA-STS,
+ * waiting at most agent.lookup_timeout), render, reply. It holds no policy
+ * of its own: every rule is in policy/decide.c.
+ *
+ * It owns its counters and its memory of each domain's last answer (to log
+ * a decision once per change), bounded by LOOKUP_LAST_MAX domains.
+ */
+#ifndef DESTCTL_LOOKUP_H
+#define DESTCTL_LOOKUP_H
+
+#include "server.h"
+
+struct agent;
+struct lookup;
+
+struct lookup_stats {
+    unsigned long requests;		/* socketmap requests answered or pending */
+    unsigned long temps;		/* TEMP decisions */
+};
+
+/* lookup_new - answers for a's maps; a's snapshot, DANE and MTA-STS are
+ * read through a, which outlives the result. */
+extern struct lookup *lookup_new(struct agent *a);
+
+/* lookup_free - NULL; requests still pending are the server's to drop. */
+extern struct lookup *lookup_free(struct lookup *l);
+
+/* lookup_handle - sm_handler for the socketmap maps; ctx is the lookup. */
+extern void lookup_handle(void *ctx, struct sm_request *req, const char *map,
+			          const char *key);
+
+/* lookup_forget - forget the last answers, so every decision is logged
+ * anew (after a reload or a flush). */
+extern void lookup_forget(struct lookup *l);
+
+/* lookup_stats - the counters. */
+extern void lookup_stats(const struct lookup *l, struct lookup_stats *st);
+
+#endif
