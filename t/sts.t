@@ -21,13 +21,8 @@ my $dest = qq{default = { tls = "preferred"; mta_sts = true; };\n}
 my $pid = start_agent($dir, $dest, $extra);
 
 sub postmap {
-    my ($key) = @_;
-    my $out = `postmap -q '$key' socketmap:unix:$sock:tlspolicy 2>&1`;
-    my $rc = $? >> 8;
-    chomp $out;
-    return $out if $rc == 0;
-    return 'NOTFOUND' if $rc == 1 && $out eq '';
-    return $out =~ /temporary error|lookup error/ ? 'TEMP' : "ERROR: $out";
+    my $out = postmap_query($sock, $_[0]);
+    return $out =~ /^ERROR: .*(temporary error|lookup error)/s ? 'TEMP' : $out;
 }
 sub secure { my ($mx) = @_; return "secure match=$mx servername=hostname protocols=>=TLSv1.2"; }
 # log_has(RE[, OFFSET]) - the agent's log (after byte OFFSET) matches, within 5 s
@@ -56,6 +51,14 @@ my @cases = (
 for my $c (@cases) {
     is(postmap($c->[0]), $c->[1], "$c->[0]: $c->[1]");
 }
+
+# A domain too long for "_mta-sts.<domain>" (253 characters at most) can
+# publish no policy: answered as without one, never TEMP.
+my $long = join('.', 'a' x 63, 'b' x 63, 'c' x 63, 'd' x 51, 'test');
+is(length($long), 248, 'a 248-character domain');
+is(postmap($long), 'may', 'a domain too long for _mta-sts: the profile level');
+like(postmap_query($sock, $long, 'profile'), qr/reason=no%20MTA-STS%20policy%20for%20a+\S*too%20long%20for%20an%20_mta-sts%20record/,
+     'and the reason says why');
 
 # What an operator greps for
 ok(log_has(qr/MTA-STS TXT record fetched domain=sts-enforce\.test id=20260101/), 'log: TXT fetched, with id');

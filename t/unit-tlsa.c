@@ -68,12 +68,35 @@ static void test_mx(void)
 	   "bytes after the name");
     is_int(-1, mx_parse(mx, 2, &pref, name, sizeof(name)), "too short");
     is_int(-1, dns_name_from_wire(mx + 2, sizeof(mx) - 3, name, 8), "name longer than the buffer");
+
+    /* Labels that would read as another name: refused, never shortened. */
+    {
+	static const struct {
+	    const char *what;
+	    const unsigned char *wire;
+	    size_t  len;
+	} evil[] = {
+	    {"a NUL inside a label", (const unsigned char *) "\0\12\10mx1\0evil\4test\0", 17},
+	    {"a dot inside a label", (const unsigned char *) "\0\12\7mx1.evl\4test\0", 16},
+	    {"a space inside a label", (const unsigned char *) "\0\12\7mx1 evl\4test\0", 16},
+	    {"a non-ASCII byte", (const unsigned char *) "\0\12\4mx\3511\4test\0", 13},
+	};
+
+	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+	    strcpy(name, "untouched");
+	    is_int(-1, mx_parse(evil[i].wire, evil[i].len, &pref, name, sizeof(name)),
+		   "MX with %s: refused", evil[i].what);
+	}
+	is_int(0, mx_parse((const unsigned char *) "\0\12\7_mx-1_a\4test\0", 16, &pref,
+			   name, sizeof(name)), "'-' and '_' are fine");
+	is_string("_mx-1_a.test", name, "and read as they are");
+    }
 }
 
 int     main(void)
 {
     tap_log_capture();
-    plan(14 + 9);
+    plan(14 + 9 + 6);
     test_tlsa();
     test_mx();
     return exit_status();

@@ -122,6 +122,12 @@ int     dns_name_from_wire(const unsigned char *p, size_t len, char *out, size_t
 	for (size_t j = 0; j < lab; j++) {
 	    unsigned char c = p[i + j];
 
+	    /* A host name: letters, digits, '-', '_'. Anything else (a NUL
+	     * or a '.' inside a label, a space) would change the name when
+	     * written as text: such a name is refused, never shortened. */
+	    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		  || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+		return -1;
 	    out[o++] = (char) (c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
 	i += lab;

@@ -492,6 +492,11 @@ static void job_start(evutil_socket_t fd, short what, void *arg)
 			      STS_TXT_RETRY);
 	return;
     }
+    if (strlen(j->domain) + sizeof("_mta-sts.") - 1 > DOMAIN_MAX) {
+	/* _mta-sts.<domain> cannot exist: such a domain has no policy. */
+	job_no_policy(j, "the domain is too long for an _mta-sts record");
+	return;
+    }
     snprintf(name, sizeof(name), "_mta-sts.%s", j->domain);
     resolver_query(j->s->r, name, T_TXT, job_txt_answer, j);
 }

@@ -8,7 +8,7 @@ use IO::Socket::UNIX;
 use Time::HiRes qw(sleep time);
 use Test::More;
 
-our @EXPORT = qw(enter_lab start_agent stop_agent sockmap_query sockmap_raw slurp spew
+our @EXPORT = qw(enter_lab start_agent stop_agent sockmap_query sockmap_raw postmap_query slurp spew
                  wait_for destctl $TOP);
 
 our $TOP;
@@ -26,6 +26,19 @@ sub enter_lab {
     # Tests open many connections: room for them (root may raise the limit).
     exec('/bin/sh', '-c', 'ulimit -n 8192 2>/dev/null; exec "$@"', 'sh',
          "$TOP/t/lab/run", $^X, "-I$TOP/t/lib", $0) or die "t/lab/run: $!";
+}
+
+# postmap_query(SOCKET, KEY[, MAP]) - Postfix's own socketmap client (postmap -q)
+# on the agent's unix socket: the value, "NOTFOUND", or "ERROR: <its output>"
+sub postmap_query {
+    my ($sock, $key, $map) = @_;
+    $map //= 'tlspolicy';
+    my $out = `postmap -q '$key' socketmap:unix:$sock:$map 2>&1`;
+    my $rc = $? >> 8;
+    chomp $out;
+    return $out if $rc == 0;
+    return 'NOTFOUND' if $rc == 1 && $out eq '';
+    return "ERROR: $out";
 }
 
 # wait_for(SECONDS, CODE) - poll CODE until true; its last value
