@@ -67,13 +67,14 @@ int     agent_reload(struct agent *a)
     struct agent_cfg *ac;
 
     diag_init(&d);
-    if ((c = cfg_load(a->config_path, &d)) == NULL) {
+    if ((c = cfg_load_daemon(a->config_path, &d)) == NULL) {
 	diag_log(&d);
 	msg_warn("reload refused: %s has %d error%s; the running configuration "
 		 "stays in force", a->config_path, d.nerrors, d.nerrors == 1 ? "" : "s");
 	diag_release(&d);
 	return -1;
     }
+    diag_log(&d);			/* the warnings of a good one */
     diag_release(&d);
     agent_restart_needed(a->cur->cfg, c);
     log_set_debug(strcmp(c->agent_log_level, "debug") == 0 || log_debug_enabled());

@@ -40,6 +40,7 @@
 #include "agent.h"
 #include "control.h"
 #include "daemon.h"
+#include "fsafe.h"
 #include "log.h"
 #include "util.h"
 
@@ -81,12 +82,11 @@ static void raise_nofile(void)
 /* write_pid_file - the pid, for destctl and init systems */
 static void write_pid_file(const char *path)
 {
-    FILE   *fp = fopen(path, "w");
+    char    text[32];
 
-    if (fp == NULL)
-	msg_fatal_sys("cannot write pid file %s", path);
-    fprintf(fp, "%ld\n", (long) getpid());
-    if (fclose(fp) != 0)
+    /* Never through a symbolic link, never into anything but a file. */
+    snprintf(text, sizeof(text), "%ld\n", (long) getpid());
+    if (fsafe_write_new(path, 0644, text) < 0)
 	msg_fatal_sys("cannot write pid file %s", path);
     pid_file_written = xstrdup(path);
 }
@@ -138,16 +138,17 @@ int     main(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 	msg_fatal("cannot initialise libcurl");
     diag_init(&d);
-    if ((c = cfg_load(opts.config, &d)) == NULL) {
+    if ((c = cfg_load_daemon(opts.config, &d)) == NULL) {
 	diag_print_errors(&d, stderr);
 	fprintf(stderr, "destctld: invalid configuration %s; not started\n", opts.config);
 	return 2;
     }
-    diag_release(&d);
     if (geteuid() == 0 && (pw = getpwnam(c->agent_user)) == NULL)
 	msg_fatal("agent.user %s does not exist", c->agent_user);
     log_open_syslog(log_facility_code(c->agent_log_facility));
     log_set_debug(opts.debug || strcmp(c->agent_log_level, "debug") == 0);
+    diag_log(&d);			/* the warnings, where the operator looks */
+    diag_release(&d);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
 

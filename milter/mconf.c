@@ -32,7 +32,11 @@ struct mconf *mconf_load(const char *path)
     int     warn = 0;
 
     diag_init(&d);
-    if ((c->cfg = cfg_load(path, &d)) == NULL) {
+    /* The milter reads no profiles (it asks the agent): the files it reads
+     * must be safe to trust, an empty destinations file is the agent's. */
+    if ((c->cfg = cfg_load(path, &d)) == NULL
+	|| cfg_trust_check(c->cfg, cfg_daemon_uid(c->cfg->agent_user), &d) < 0) {
+	c->cfg = cfg_free(c->cfg);
 	diag_log(&d);
 	diag_release(&d);
 	free(c);

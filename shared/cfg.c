@@ -8,16 +8,20 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <libconfig.h>
 
 #include "cfg.h"
 #include "cfg_impl.h"
+#include "fsafe.h"
 #include "log.h"
 #include "sockmap.h"
 #include "util.h"
@@ -582,8 +586,10 @@ struct cfg *cfg_load(const char *path, struct diag *d)
 {
     struct cfg *c = xcalloc(1, sizeof(*c));
     int     errors = d->nerrors;
+    struct stat st;
     config_t *lc;
 
+    memset(&st, 0, sizeof(st));
     c->file = xstrdup(path);
     cfg_set_defaults(c);
     if ((lc = cfg_read(path, d)) == NULL)
@@ -592,15 +598,78 @@ struct cfg *cfg_load(const char *path, struct diag *d)
     cfg_release(lc);
     if (d->nerrors > errors)
 	return cfg_free(c);
-    if (access(c->destinations_file, F_OK) < 0 && errno == ENOENT) {
+    if (stat(c->destinations_file, &st) < 0 && errno == ENOENT) {
 	c->destinations_missing = true;
+	c->destinations_problem = "destinations file does not exist";
 	c->profiles = profile_table_new();
 	diag_add(d, DIAG_WARNING, c->destinations_file, 0, "destinations file does "
 		 "not exist: every domain gets the built-in default profile");
     } else if ((c->profiles = cfg_load_destinations(c, c->destinations_file, d)) == NULL) {
 	return cfg_free(c);
+    } else if (!S_ISREG(st.st_mode)) {
+	c->destinations_problem = "destinations file is not a regular file";
+    } else if (!c->profiles->declared) {
+	c->destinations_problem = "destinations file is empty: it has neither "
+	    "default nor destinations";
     }
     return c;
+}
+
+/* cfg_destinations_check - a destinations file the agent may run on */
+int     cfg_destinations_check(const struct cfg *c, struct diag *d)
+{
+    if (c->destinations_problem == NULL)
+	return 0;
+    diag_add(d, DIAG_ERROR, c->destinations_file, 0, "%s: every domain would get "
+	     "the built-in default profile (write \"destinations = ( );\" if that "
+	     "is meant)", c->destinations_problem);
+    return -1;
+}
+
+/* cfg_trust_check - nobody but root and the daemon's user can write them */
+int     cfg_trust_check(const struct cfg *c, uid_t trusted, struct diag *d)
+{
+    const char *files[3];
+    char    why[512];
+    size_t  n = 0;
+    int     rc = 0;
+
+    files[n++] = c->file;
+    if (!c->destinations_missing)
+	files[n++] = c->destinations_file;
+    if (*c->bv_key_file && access(c->bv_key_file, F_OK) == 0)
+	files[n++] = c->bv_key_file;
+    for (size_t i = 0; i < n; i++) {
+	if (fsafe_check(files[i], trusted, why, sizeof(why)) < 0) {
+	    diag_add(d, DIAG_ERROR, files[i], 0, "not safe to trust: %s (only root "
+		     "and the daemon's user may be able to change it)", why);
+	    rc = -1;
+	}
+    }
+    return rc;
+}
+
+/* cfg_daemon_uid - whom a daemon trusts besides root */
+uid_t   cfg_daemon_uid(const char *user)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+	return geteuid();		/* after the drop, or never root */
+    return (pw = getpwnam(user)) != NULL ? pw->pw_uid : (uid_t) -1;
+}
+
+/* cfg_load_daemon - cfg_load, and what a daemon also refuses */
+struct cfg *cfg_load_daemon(const char *path, struct diag *d)
+{
+    struct cfg *c = cfg_load(path, d);
+    int     bad;
+
+    if (c == NULL)
+	return NULL;
+    bad = cfg_destinations_check(c, d);	/* both, so that both are said */
+    bad |= cfg_trust_check(c, cfg_daemon_uid(c->agent_user), d);
+    return bad < 0 ? cfg_free(c) : c;
 }
 
 /* cfg_free - free a snapshot */

@@ -16,6 +16,7 @@
 #define DESTCTL_CFG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -82,6 +83,8 @@ struct cfg {
 
     char   *destinations_file;		/* resolved path */
     bool    destinations_missing;	/* the file did not exist: no entries */
+    const char *destinations_problem;	/* why the agent must not run on it
+					 * (missing, empty, not a file), or NULL */
     struct profile_table *profiles;
 };
 
@@ -91,6 +94,36 @@ struct cfg {
  * (settings not enforced yet, a route with DANE...) are added to d either way.
  */
 extern struct cfg *cfg_load(const char *path, struct diag *d);
+
+/*
+ * cfg_destinations_check - 0 when c's destinations file can be trusted to
+ * say what the profiles are; else -1 with the error "FILE: message" added
+ * to d. A file that is missing, empty (neither default nor destinations),
+ * or not a regular file (/dev/null) would give every domain the built-in
+ * default, weaker than what the operator set: the agent refuses to start or
+ * reload on it. "destinations = ( );" on purpose is fine. The CLI loads such
+ * a file (it may be about to write the first entry); check-config reports it.
+ */
+extern int cfg_destinations_check(const struct cfg *c, struct diag *d);
+
+/*
+ * cfg_trust_check - 0 when the files c was read from (the main file, the
+ * destinations file) and the BATV key file can be changed by nobody but
+ * root and trusted (fsafe_check()); else -1, each file at fault an error
+ * "FILE: not safe to trust: ..." in d.
+ */
+extern int cfg_trust_check(const struct cfg *c, uid_t trusted, struct diag *d);
+
+/* cfg_daemon_uid - the user a daemon trusts besides root: user's uid when
+ * running as root (before dropping to it), else the uid it runs as. */
+extern uid_t cfg_daemon_uid(const char *user);
+
+/*
+ * cfg_load_daemon - what a daemon loads at start and on SIGHUP: cfg_load(),
+ * then cfg_destinations_check() and cfg_trust_check() for agent.user (the
+ * user both daemons drop to). NULL when d got an error.
+ */
+extern struct cfg *cfg_load_daemon(const char *path, struct diag *d);
 
 /* cfg_free - free a snapshot (NULL is fine); returns NULL. */
 extern struct cfg *cfg_free(struct cfg *c);

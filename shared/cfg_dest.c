@@ -174,6 +174,9 @@ struct profile_table *cfg_load_destinations(const struct cfg *c, const char *pat
 	const char *name = config_setting_name(s);
 	int     type = config_setting_type(s);
 
+	if ((strcmp(name, "default") == 0 && type == CONFIG_TYPE_GROUP)
+	    || (strcmp(name, "destinations") == 0 && type == CONFIG_TYPE_LIST))
+	    t->declared = true;
 	if (strcmp(name, "default") == 0 && type == CONFIG_TYPE_GROUP) {
 	    t->def->file = xstrdup(cfg_where(s, path, &line));
 	    t->def->line = line;

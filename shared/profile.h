@@ -176,6 +176,7 @@ struct profile_table {
     size_t  n, cap;
     struct strmap *exact;		/* "example.com" -> profile */
     struct strmap *parent;		/* "example.com" (entry ".example.com") -> profile */
+    bool    declared;			/* its file said default or destinations */
 };
 
 /* profile_table_new - empty table with an empty default profile. */

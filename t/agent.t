@@ -23,17 +23,8 @@ my $pid = start_agent($dir, qq{default = { tls = "preferred"; dane = "opportunis
     . qq{  { domain = "routed2.test"; tls = "required-verify"; route = "[mx1.plain.test]:25"; },\n}
     . qq{  { domain = "iproute.test"; tls = "required"; route = "[192.0.2.1]"; } );\n});
 
-# postmap - Postfix's own socketmap client; "NOTFOUND" or "ERROR" when no value
-sub postmap {
-    my ($key, $map) = @_;
-    $map //= 'tlspolicy';
-    my $out = `postmap -q '$key' socketmap:unix:$sock:$map 2>&1`;
-    my $rc = $? >> 8;
-    chomp $out;
-    return $out if $rc == 0;
-    return 'NOTFOUND' if $rc == 1 && $out eq '';
-    return "ERROR: $out";
-}
+# postmap KEY [MAP] - Postfix's own socketmap client on the agent's socket
+sub postmap { return postmap_query($sock, @_) }
 
 # set_default(ARGS) - change the default profile; wait until the agent reloaded
 sub set_default {
@@ -114,6 +105,52 @@ ok(wait_for(10, sub { substr(slurp("$dir/agent.log"), $before) =~ /reload refuse
 like(substr(slurp("$dir/agent.log"), $before), qr/\Q$dir\E\/destinations\.conf:\d+: syntax error/, 'the log names file and line');
 is(postmap('dane-valid.test'), 'dane', 'and the old configuration keeps answering');
 spew("$dir/destinations.conf", $good);
+
+# A reload that would find no destinations, or files others could change:
+# refused, named, the old configuration answering (else every domain would
+# fall to the built-in default, weaker than what was set).
+# refused_reload(WHAT, RE) - SIGHUP; the reload is refused with RE in the log
+sub refused_reload {
+    my ($what, $re) = @_;
+    my $from = length(slurp("$dir/agent.log"));
+    kill 'HUP', $pid;
+    ok(wait_for(10, sub { substr(slurp("$dir/agent.log"), $from) =~ /reload refused/ }), "$what: reload refused");
+    like(substr(slurp("$dir/agent.log"), $from), $re, "$what: the log says why");
+    is(postmap('dane-valid.test'), 'dane', "$what: the old configuration keeps answering");
+}
+my $conf = slurp("$dir/destctl.conf");
+spew("$dir/destinations.conf", '');
+refused_reload('an empty destinations file',
+               qr/\Q$dir\E\/destinations\.conf: destinations file is empty: it has neither default nor destinations: every domain would get the built-in default profile/);
+unlink("$dir/destinations.conf");
+refused_reload('a deleted destinations file', qr/\Q$dir\E\/destinations\.conf: destinations file does not exist/);
+spew("$dir/destinations.conf", $good);
+(my $devnull = $conf) =~ s/destinations_file = "destinations.conf";/destinations_file = "\/dev\/null";/;
+spew("$dir/destctl.conf", $devnull);
+refused_reload('destinations_file = /dev/null', qr/\/dev\/null: destinations file is not a regular file/);
+spew("$dir/destctl.conf", $conf);
+chmod 0666, "$dir/destctl.conf";
+refused_reload('a world-writable destctl.conf',
+               qr/\Q$dir\E\/destctl\.conf: not safe to trust: \Q$dir\E\/destctl\.conf is writable by others \(mode 0666\)/);
+chmod 0644, "$dir/destctl.conf";
+chmod 0777, $dir;
+refused_reload('a world-writable directory above it',
+               qr/\Q$dir\E\/destctl\.conf: not safe to trust: \Q$dir\E is writable by others \(mode 0777\)/);
+chmod 0755, $dir;
+
+# The same at start: destctld refuses to start, and says why on stderr.
+my $dir2 = "$ENV{LAB_DIR}/agent-refused";
+mkdir $dir2;
+spew("$dir2/destctl.conf", $conf);
+my $out = `$TOP/build/destctld -f -c $dir2/destctl.conf 2>&1`;
+is($? >> 8, 2, 'start with a missing destinations file: exit 2');
+like($out, qr/\Q$dir2\E\/destinations\.conf: destinations file does not exist: every domain would get the built-in default profile/,
+     'and the reason on stderr');
+spew("$dir2/destinations.conf", $good);
+chmod 0666, "$dir2/destinations.conf";
+$out = `$TOP/build/destctld -f -c $dir2/destctl.conf 2>&1`;
+is($? >> 8, 2, 'start with a world-writable destinations file: exit 2');
+like($out, qr/\Q$dir2\E\/destinations\.conf: not safe to trust: .*writable by others \(mode 0666\)/, 'and the reason');
 
 # Malformed requests: PERM and a closed connection, never a crash
 for my $bad ('2:abc,', 'x:', '3:abcd', '0:,', '10:tlspolicyx,', '012:tlspolicy x,', "999999999:") {

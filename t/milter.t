@@ -112,6 +112,19 @@ spew("$dir/milter.conf", $mconf);
 kill 'HUP', $main;
 ok(wait_for(10, sub { slurp("$dir/milter.log") =~ /configuration reloaded/ }), 'SIGHUP: reloaded');
 ok(kill(0, $main), 'and still running after two SIGHUPs');
+# A configuration others could change: refused on reload, and at start.
+chmod 0666, "$dir/milter.conf";
+my $from = length(slurp("$dir/milter.log"));
+kill 'HUP', $main;
+ok(wait_for(10, sub { substr(slurp("$dir/milter.log"), $from) =~ /reload refused/ }),
+   'SIGHUP with a world-writable configuration: refused');
+like(substr(slurp("$dir/milter.log"), $from),
+     qr/\Q$dir\E\/milter\.conf: not safe to trust: \Q$dir\E\/milter\.conf is writable by others \(mode 0666\)/,
+     'the log says which file and why');
+my $refused = `$TOP/build/destctl-milter -f -c $dir/milter.conf 2>&1`;
+isnt($? >> 8, 0, 'a world-writable configuration: the milter does not start');
+like($refused, qr/milter\.conf: not safe to trust: .*writable by others/, 'and says why');
+chmod 0644, "$dir/milter.conf";
 like(slurp("$dir/milter.log"), qr/recipient refused early domain=dnssec-notlsa\.test refuse=perm reason="DANE mandatory/,
      'log: early refusal with its reason');
 like(slurp("$dir/milter.log"), qr/bounce verified rcpt=\Q$env{VALID}\E plain=alice\@ours\.test/, 'log: bounce verified');

@@ -4,7 +4,9 @@
  * Run from the top of the source tree (prove does).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -178,15 +180,129 @@ static void test_route_warning(void)
     diag_release(&d);
 }
 
+/* spew - write text to path */
+static void spew(const char *path, const char *text)
+{
+    FILE   *fp = fopen(path, "w");
+
+    if (fp == NULL || fputs(text, fp) < 0 || fclose(fp) != 0)
+	bail("cannot write %s", path);
+}
+
+/* load_strict - cfg_load_daemon's first error for path, "" when none */
+static void load_strict(const char *path, char *out, size_t outsz)
+{
+    struct diag d;
+    struct cfg *c;
+
+    diag_init(&d);
+    c = cfg_load_daemon(path, &d);
+    snprintf(out, outsz, "%s", c ? "" : diag_first_error(&d) ? diag_first_error(&d) : "?");
+    cfg_free(c);
+    diag_release(&d);
+}
+
+/*
+ * test_daemon_load - what the daemons refuse besides errors: a destinations
+ * file that would silently give every domain the built-in default, and
+ * files that someone other than root or the daemon's user could change.
+ */
+static void test_daemon_load(void)
+{
+    char    dir[] = "/tmp/unit-cfg.XXXXXX", conf[300], dest[300], want[1024], got[1024];
+
+    if (mkdtemp(dir) == NULL)
+	bail("mkdtemp failed");
+    snprintf(conf, sizeof(conf), "%s/destctl.conf", dir);
+    snprintf(dest, sizeof(dest), "%s/destinations.conf", dir);
+    spew(conf, "destinations_file = \"destinations.conf\";\n"
+	 "bounce_verification: { key_file = \"batv.keys\"; };\n");
+
+    load_strict(conf, got, sizeof(got));
+    snprintf(want, sizeof(want), "%s: destinations file does not exist: every domain "
+	     "would get the built-in default profile (write \"destinations = ( );\" if "
+	     "that is meant)", dest);
+    is_string(want, got, "a missing destinations file is refused");
+    spew(dest, "");
+    load_strict(conf, got, sizeof(got));
+    snprintf(want, sizeof(want), "%s: destinations file is empty: it has neither "
+	     "default nor destinations: every domain would get the built-in default "
+	     "profile (write \"destinations = ( );\" if that is meant)", dest);
+    is_string(want, got, "an empty destinations file is refused");
+    spew(dest, "# only a comment\n");
+    load_strict(conf, got, sizeof(got));
+    is_string(want, got, "a destinations file of comments is refused");
+    spew(dest, "destinations = ( );\n");
+    load_strict(conf, got, sizeof(got));
+    is_string("", got, "\"destinations = ( );\" on purpose is fine");
+    spew(dest, "default = { tls = \"required\"; };\n");
+    load_strict(conf, got, sizeof(got));
+    is_string("", got, "a default alone is fine");
+    spew(conf, "destinations_file = \"/dev/null\";\n");
+    load_strict(conf, got, sizeof(got));
+    is_string("/dev/null: destinations file is not a regular file: every domain would "
+	      "get the built-in default profile (write \"destinations = ( );\" if that "
+	      "is meant)", got, "/dev/null is refused");
+    spew(conf, "destinations_file = \"destinations.conf\";\n"
+	 "bounce_verification: { key_file = \"batv.keys\"; };\n");
+
+    /* Files others can write */
+    chmod(conf, 0666);
+    load_strict(conf, got, sizeof(got));
+    snprintf(want, sizeof(want), "%s: not safe to trust: %s is writable by others "
+	     "(mode 0666) (only root and the daemon's user may be able to change it)",
+	     conf, conf);
+    is_string(want, got, "a world-writable config is refused");
+    chmod(conf, 0620);
+    load_strict(conf, got, sizeof(got));
+    ok(strstr(got, "is writable by group") != NULL || getegid() == 0,
+       "a group-writable config is refused (unless the group is root's): %s", got);
+    chmod(conf, 0644);
+    chmod(dest, 0666);
+    load_strict(conf, got, sizeof(got));
+    snprintf(want, sizeof(want), "%s: not safe to trust: %s is writable by others "
+	     "(mode 0666) (only root and the daemon's user may be able to change it)",
+	     dest, dest);
+    is_string(want, got, "a world-writable destinations file is refused");
+    chmod(dest, 0644);
+    load_strict(conf, got, sizeof(got));
+    is_string("", got, "safe files load");
+    chmod(dir, 0777);
+    load_strict(conf, got, sizeof(got));
+    snprintf(want, sizeof(want), "%s: not safe to trust: %s is writable by others "
+	     "(mode 0777) (only root and the daemon's user may be able to change it)",
+	     conf, dir);
+    is_string(want, got, "a world-writable directory above is refused");
+    chmod(dir, 01777);
+    load_strict(conf, got, sizeof(got));
+    is_string("", got, "a sticky directory (like /tmp) above files of ours is fine");
+    chmod(dir, 0755);
+    {
+	char    keys[300];
+
+	snprintf(keys, sizeof(keys), "%s/batv.keys", dir);
+	spew(keys, "1 secret\n");
+	chmod(keys, 0646);
+	load_strict(conf, got, sizeof(got));
+	ok(strstr(got, "batv.keys: not safe to trust:") != NULL,
+	   "a key file others can write is refused: %s", got);
+	unlink(keys);
+    }
+    unlink(conf);
+    unlink(dest);
+    rmdir(dir);
+}
+
 int     main(void)
 {
     tap_log_capture();
     if (access(DIR "good.conf", R_OK) != 0)
 	bail("run from the top of the source tree: " DIR "good.conf not found");
-    plan(28 + 2 * (int) NBAD + 2);
+    plan(28 + 2 * (int) NBAD + 2 + 13);
     test_good();
     test_minimal();
     test_bad();
     test_route_warning();
+    test_daemon_load();
     return exit_status();
 }

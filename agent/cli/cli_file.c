@@ -291,7 +291,14 @@ int     cli_check_config(struct cli *cli)
     if (cli->argc || cli->nopts)
 	return cli_usage("check-config", "check-config takes no arguments");
     diag_init(&d);
-    c = cfg_load(cli->config, &d);
+    /* What destctld would refuse, check-config reports. */
+    if ((c = cfg_load(cli->config, &d)) != NULL) {
+	int     bad = cfg_destinations_check(c, &d);
+
+	bad |= cfg_trust_check(c, cfg_daemon_uid(c->agent_user), &d);
+	if (bad < 0)
+	    c = cfg_free(c);
+    }
     diag_print(&d, c ? stdout : stderr);
     if (c) {
 	printf("%s: configuration valid: %zu destinations%s\n", cli->config,
