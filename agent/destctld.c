@@ -48,8 +48,9 @@
 #define DESTCTL_VERSION "0.1.0"
 #endif
 
-#define AGENT_MAX_CLIENTS	4000	/* socketmap connections at once */
-#define AGENT_IDLE_TIMEOUT	300	/* seconds; Postfix itself closes after 10 */
+#define AGENT_MAX_CLIENTS	2000	/* socketmap connections at once, per listener */
+#define AGENT_IDLE_TIMEOUT	30	/* seconds; Postfix itself closes after 10 */
+#define AGENT_REQUEST_TIMEOUT	5	/* seconds from a request's first byte */
 #define AGENT_DNS_INFLIGHT	500	/* resolutions at once */
 #define AGENT_DNS_TIMEOUT_MS	8000	/* one DNS resolution */
 #define AGENT_NOFILE_WANT	16384
@@ -125,7 +126,8 @@ int     main(int argc, char **argv)
 {
     struct agent a;
     struct daemon_opts opts;
-    struct sm_limits limits = {AGENT_MAX_CLIENTS, AGENT_IDLE_TIMEOUT};
+    struct sm_limits limits = {AGENT_MAX_CLIENTS, AGENT_IDLE_TIMEOUT,
+	AGENT_REQUEST_TIMEOUT};
     struct passwd *pw = NULL;
     struct diag d;
     struct cfg *c;

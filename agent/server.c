@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -64,6 +65,9 @@ struct sm_listener {
     struct stat st;			/* unix: its identity (keep a newer one) */
     int     fd;
     struct event *ev;
+    int     nclients;			/* its connections */
+    bool    full;			/* at its cap: logged once */
+    unsigned long evicted, refused;	/* while full */
 };
 
 enum sm_conn_state {
@@ -81,8 +85,11 @@ struct sm_request {
 
 struct sm_conn {
     struct sm_server *server;		/* owner */
+    struct sm_listener *listener;	/* accepted on */
     struct sm_conn *prev, *next;
     const char *endpoint;		/* borrowed from the listener */
+    struct timeval active;		/* last request or reply (monotonic) */
+    struct event *deadline;		/* the request being read must end */
     int     fd;
     enum sm_conn_state state;
     struct event *rev, *wev;		/* read; write while a reply is ready */
@@ -102,13 +109,13 @@ struct sm_server {
     void   *ctx;			/* handler's, borrowed */
     struct sm_listener *listeners;
     struct sm_conn *conns;
-    int     nclients;
-    unsigned long refused;		/* connections refused this burst */
+    int     nclients;			/* all listeners */
     bool    starved;			/* out of descriptors: logged */
     struct event *resume;		/* ends the listeners' rest */
 };
 
 static void sm_conn_event(evutil_socket_t, short, void *);
+static void sm_conn_deadline(evutil_socket_t, short, void *);
 
 /* sm_event_new - event_new() that never returns NULL */
 static struct event *sm_event_new(struct event_base *base, evutil_socket_t fd,
@@ -147,6 +154,16 @@ static struct sm_request *sm_conn_enqueue(struct sm_conn *c)
     c->queued++;
     c->unanswered++;
     return req;
+}
+
+/* sm_conn_touch - c did something: it is not idle */
+static void sm_conn_touch(struct sm_conn *c)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    c->active.tv_sec = ts.tv_sec;
+    c->active.tv_usec = ts.tv_nsec / 1000;
 }
 
 /* sm_conn_update - arm c's events for its state; never frees c */
@@ -240,15 +257,26 @@ static size_t sm_conn_input(struct sm_conn *c, const char *data, size_t len)
     enum netstring_status st;
     size_t  off = 0, used;
 
+    struct timeval tv = {c->server->limits.request_timeout, 0};
+
     while (off < len && c->state == SM_CONN_OPEN && c->queued < SM_MAX_PENDING) {
 	st = netstring_feed(&c->parser, data + off, len - off, &used);
 	off += used;
 	if (st == NETSTRING_ERROR) {
 	    sm_conn_malformed(c, c->parser.why);
 	} else if (st == NETSTRING_DONE) {
+	    event_del(c->deadline);
+	    sm_conn_touch(c);
 	    sm_conn_request(c, c->parser.payload->data, c->parser.payload->len);
 	    netstring_parser_reset(&c->parser);
 	}
+    }
+    /* A request begun must end in time, however slowly its bytes come. */
+    if (c->state == SM_CONN_OPEN && netstring_parser_busy(&c->parser)) {
+	if (!evtimer_pending(c->deadline, NULL))
+	    evtimer_add(c->deadline, &tv);
+    } else {
+	event_del(c->deadline);
     }
     return off;
 }
@@ -294,13 +322,16 @@ static void sm_conn_new(struct sm_listener *l, int fd,
     if (sa->sa_family != AF_UNIX)
 	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
     c->server = s;
+    c->listener = l;
     c->endpoint = l->endpoint;
     c->fd = fd;
     c->state = SM_CONN_OPEN;
     sm_conn_peer(c, sa, salen);
+    sm_conn_touch(c);
     c->rev = sm_event_new(s->base, fd, EV_READ | EV_PERSIST, sm_conn_event, c);
     c->wev = sm_event_new(s->base, fd, EV_WRITE | EV_PERSIST, sm_conn_event, c);
     c->timer = sm_event_new(s->base, -1, 0, sm_conn_event, c);
+    c->deadline = sm_event_new(s->base, -1, 0, sm_conn_deadline, c);
     netstring_parser_init(&c->parser, SOCKMAP_MAX_REQUEST);
     c->in = buf_alloc(256, SM_READ_SIZE);
     c->next = s->conns;
@@ -308,6 +339,7 @@ static void sm_conn_new(struct sm_listener *l, int fd,
 	s->conns->prev = c;
     s->conns = c;
     s->nclients++;
+    l->nclients++;
     sm_conn_update(c);
 }
 
@@ -334,9 +366,11 @@ static void sm_conn_close(struct sm_conn *c, const char *why)
     if (c->next)
 	c->next->prev = c->prev;
     s->nclients--;
+    c->listener->nclients--;
     event_free(c->rev);
     event_free(c->wev);
     event_free(c->timer);
+    event_free(c->deadline);
     (void) close(c->fd);
     netstring_parser_release(&c->parser);
     buf_free(c->in);
@@ -396,6 +430,7 @@ static void sm_conn_write(struct sm_conn *c)
 	    break;
 	}
 	left -= rest;
+	sm_conn_touch(c);
 	c->head = req->next;
 	if (c->head == NULL)
 	    c->tail = NULL;
@@ -425,6 +460,20 @@ static void sm_conn_timeout(struct sm_conn *c)
 		 c->server->limits.idle_timeout);
 	sm_conn_close(c, "write timeout");
     }
+}
+
+/* sm_conn_deadline - a request not complete in time: the client is gone or
+ * hostile; close (what it asked before is answered into the void) */
+static void sm_conn_deadline(evutil_socket_t fd, short what, void *ctx)
+{
+    struct sm_conn *c = ctx;
+
+    (void) fd;
+    (void) what;
+    msg_info("socketmap request not complete in time, closing peer=%s "
+	     "endpoint=%s timeout=%d", c->peer, c->endpoint,
+	     c->server->limits.request_timeout);
+    sm_conn_close(c, "request timeout");
 }
 
 /* sm_conn_event - the one callback of a connection's events */
@@ -467,6 +516,51 @@ static void sm_server_starve(struct sm_server *s, const char *endpoint)
     event_add(s->resume, &tv);
 }
 
+/* sm_listener_idlest - l's connection idle the longest, NULL if all busy */
+static struct sm_conn *sm_listener_idlest(struct sm_listener *l)
+{
+    struct sm_conn *best = NULL;
+
+    for (struct sm_conn *c = l->server->conns; c; c = c->next)
+	if (c->listener == l && c->unanswered == 0 && c->head == NULL
+	    && (best == NULL || evutil_timercmp(&c->active, &best->active, <)))
+	    best = c;
+    return best;
+}
+
+/*
+ * sm_listener_room - may l take one more connection? At its cap, the
+ * longest-idle connection makes room (a client that holds connections open
+ * cannot lock the MTA out); only when all are busy is the new one refused.
+ * Logged once when l becomes full, and once when it is below its cap again.
+ */
+static bool sm_listener_room(struct sm_listener *l)
+{
+    struct sm_server *s = l->server;
+    struct sm_conn *victim;
+
+    if (l->nclients < s->limits.max_clients) {
+	if (l->full)
+	    msg_info("socketmap listener below its limit again endpoint=%s "
+		     "evicted=%lu refused=%lu", l->endpoint, l->evicted, l->refused);
+	l->full = false;
+	l->evicted = l->refused = 0;
+	return true;
+    }
+    if (!l->full)
+	msg_warn("socketmap listener full, closing its longest-idle connection "
+		 "for each new one max_clients=%d endpoint=%s",
+		 s->limits.max_clients, l->endpoint);
+    l->full = true;
+    if ((victim = sm_listener_idlest(l)) == NULL) {
+	l->refused++;
+	return false;
+    }
+    l->evicted++;
+    sm_conn_close(victim, "evicted: listener full");
+    return true;
+}
+
 /* sm_listener_event - accept what is waiting, a batch at a time */
 static void sm_listener_event(evutil_socket_t lfd, short what, void *ctx)
 {
@@ -491,19 +585,10 @@ static void sm_listener_event(evutil_socket_t lfd, short what, void *ctx)
 		sm_server_starve(s, l->endpoint);
 	    return;
 	}
-	/* Beyond the limit: close at once, log once a burst. */
-	if (s->nclients >= s->limits.max_clients) {
-	    (void) close(fd);
-	    if (s->refused++ == 0)
-		msg_info("socketmap client limit reached, refusing new "
-			 "connections max_clients=%d endpoint=%s",
-			 s->limits.max_clients, l->endpoint);
+	if (!sm_listener_room(l)) {
+	    (void) close(fd);		/* every connection there is busy */
 	    continue;
 	}
-	if (s->refused > 0)
-	    msg_info("socketmap connections accepted again refused=%lu "
-		     "endpoint=%s", s->refused, l->endpoint);
-	s->refused = 0;
 	sm_conn_new(l, fd, (struct sockaddr *) &ss, salen);
     }
 }
@@ -732,9 +817,11 @@ int     sm_server_listen(struct sm_server *s, const char *endpoint, gid_t gid,
 void    sm_server_set_limits(struct sm_server *s, const struct sm_limits *limits)
 {
     /* The config table keeps limits in range: others are our bug. */
-    if (limits->max_clients < 1 || limits->idle_timeout < 1)
-	msg_panic("sm_server_set_limits: max_clients=%d idle_timeout=%d",
-		  limits->max_clients, limits->idle_timeout);
+    if (limits->max_clients < 1 || limits->idle_timeout < 1
+	|| limits->request_timeout < 1)
+	msg_panic("sm_server_set_limits: max_clients=%d idle_timeout=%d "
+		  "request_timeout=%d", limits->max_clients, limits->idle_timeout,
+		  limits->request_timeout);
     s->limits = *limits;
 }
 

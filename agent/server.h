@@ -5,13 +5,20 @@
  * once) with sm_reply(). Replies go out in request order on each connection,
  * however the handler's answers arrive.
  *
- * Limits: at most max_clients connections (a new one beyond is accepted and
- * closed at once, with a log line); requests of at most SOCKMAP_MAX_REQUEST
- * bytes; at most SM_MAX_PENDING requests per connection not yet answered or
- * not yet fully sent (reading pauses until the oldest is done); a connection idle for idle_timeout
- * seconds with nothing pending is closed. A malformed request gets
- * "PERM <reason>" and the connection is closed after the replies before it
- * are sent. A client that goes away never harms the others.
+ * Limits, so that no local user can lock the MTA out: each listener has its
+ * own cap of max_clients connections (a flood on the inet socket leaves the
+ * unix one alone); when a listener is full, a new connection closes that
+ * listener's longest-idle one (nothing at the handler) to get in, and is
+ * itself refused only when every connection there is busy. A request must
+ * be complete within request_timeout seconds of its first byte (a client
+ * that sends a byte now and then holds nothing). A connection idle for
+ * idle_timeout seconds with nothing pending is closed. Requests are at most
+ * SOCKMAP_MAX_REQUEST bytes; at most SM_MAX_PENDING per connection are not
+ * yet answered or not yet fully sent (reading pauses until the oldest is
+ * done). Pressure is logged once per change of state (full, then below its
+ * cap again, with counts). A malformed request gets "PERM <reason>" and the
+ * connection is closed after the replies before it are sent. A client that
+ * goes away never harms the others.
  */
 #ifndef DESTCTL_SERVER_H
 #define DESTCTL_SERVER_H
@@ -39,8 +46,9 @@ typedef void (*sm_handler)(void *ctx, struct sm_request *req, const char *map,
 			           const char *key);
 
 struct sm_limits {
-    int     max_clients;		/* concurrent connections */
-    int     idle_timeout;		/* seconds */
+    int     max_clients;		/* connections at once, per listener */
+    int     idle_timeout;		/* seconds with nothing pending */
+    int     request_timeout;		/* seconds from a request's first byte */
 };
 
 /* sm_server_new - a server on base; no listeners yet. Limits are at least 1. */
@@ -71,7 +79,8 @@ extern struct sm_server *sm_server_free(struct sm_server *s);
 /* sm_reply - answer req (text ignored for NOTFOUND); req is gone afterwards. */
 extern void sm_reply(struct sm_request *req, enum sockmap_status st, const char *text);
 
-/* sm_server_clients - the number of open client connections (for status). */
+/* sm_server_clients - the number of open client connections, all listeners
+ * together (for status). */
 extern int sm_server_clients(const struct sm_server *s);
 
 #endif

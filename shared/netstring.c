@@ -44,6 +44,13 @@ void    netstring_parser_reset(struct netstring_parser *p)
     buf_reset(p->payload);
 }
 
+/* netstring_parser_busy - inside a netstring */
+bool    netstring_parser_busy(const struct netstring_parser *p)
+{
+    return (p->state == NS_LENGTH && p->ndigits > 0) || p->state == NS_PAYLOAD
+	|| p->state == NS_COMMA;
+}
+
 /* netstring_parser_release - free what init allocated */
 void    netstring_parser_release(struct netstring_parser *p)
 {

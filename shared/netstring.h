@@ -14,6 +14,7 @@
 #ifndef DESTCTL_NETSTRING_H
 #define DESTCTL_NETSTRING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -42,6 +43,9 @@ extern void netstring_parser_init(struct netstring_parser *p, size_t max);
 
 /* netstring_parser_reset - forget the last netstring or error; parse the next. */
 extern void netstring_parser_reset(struct netstring_parser *p);
+
+/* netstring_parser_busy - part of a netstring read, not yet complete. */
+extern bool netstring_parser_busy(const struct netstring_parser *p);
 
 /* netstring_parser_release - free what init allocated. */
 extern void netstring_parser_release(struct netstring_parser *p);

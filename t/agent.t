@@ -191,6 +191,29 @@ close $_ for @conns;
 is($answered, 1000, 'every one answered');
 is(postmap('dane-valid.test'), 'dane', 'and the agent still answers');
 
+# Any local user can connect to the inet socket: 4,300 idle connections
+# (more than the 4,000 the agent once held for all its listeners together,
+# and over the 2,000 one listener takes now) and 200 that send a byte
+# must not lock Postfix out. A new connection takes the idlest's place; a
+# request must be complete 5 s after its first byte.
+@conns = ();
+for (1 .. 4500) {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:10027') or last;
+    push @conns, $s;
+}
+is(scalar @conns, 4500, '4,500 connections made to the inet socket');
+print $_ '9' for @conns[4300 .. 4499];
+my $t0 = time;
+is(`postmap -q dane-valid.test socketmap:inet:127.0.0.1:10027:tlspolicy 2>&1`, "dane\n",
+   'Postfix\'s own client over inet is answered all the same');
+ok(time - $t0 < 5, 'at once');
+is(postmap('dane-valid.test'), 'dane', 'the unix socket answers too');
+ok(wait_for(10, sub { slurp("$dir/agent.log") =~ /socketmap listener full, closing its longest-idle connection for each new one max_clients=2000 endpoint=inet:127\.0\.0\.1:10027/ }),
+   'the full listener is logged');
+ok(wait_for(10, sub { slurp("$dir/agent.log") =~ /socketmap request not complete in time, closing peer=127\.0\.0\.1:\d+ endpoint=inet:127\.0\.0\.1:10027 timeout=5/ }),
+   'the dripping requests are closed after 5 s');
+close $_ for @conns;
+
 # The control socket: root only
 is((stat("$dir/control.sock"))[2] & 07777, 0600, 'the control socket is mode 0600');
 is((stat($sock))[2] & 07777, 0660, 'the socketmap socket is mode 0660');

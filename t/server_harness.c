@@ -417,7 +417,7 @@ int     sh_free_port(void)
 /* sh_new - temp dir, loop, log capture, a server not yet listening */
 struct sh *sh_new(const char *name)
 {
-    struct sm_limits lim = {100, 10};
+    struct sm_limits lim = {100, 10, 10};
     struct sh *h = xcalloc(1, sizeof(*h));
 
     tap_log_capture();

@@ -72,8 +72,8 @@ static void idle_client(struct buf *out, const void *arg)
 /* test_idle - idle_timeout closes quiet connections, half requests too */
 static void test_idle(struct sh *h)
 {
-    struct sm_limits idle = {100, 1};
-    struct sm_limits normal = {100, 10};
+    struct sm_limits idle = {100, 1, 10};
+    struct sm_limits normal = {100, 10, 10};
     struct buf *out = buf_alloc(64, 1024);
     char    want[256];
     char    seen[256];
@@ -95,59 +95,145 @@ static void test_idle(struct sh *h)
     buf_free(out);
 }
 
-/* limit_client - three clients, two refused, the three still served */
-static void limit_client(struct buf *out, const void *arg)
+/* evict_client - three idle clients, two more take the two idlest's places */
+static void evict_client(struct buf *out, const void *arg)
 {
     struct sh_cl *c[5];
     char    req[32];
 
     for (int i = 0; i < 5; i++) {
 	c[i] = sh_cl_must(arg);
-	if (i < 3) {
-	    snprintf(req, sizeof(req), "echo c%d", i);
-	    sh_cl_ask(c[i], req);
-	}
-	sh_cl_read(c[i], out, SH_READ_MS);
-    }
-    for (int i = 0; i < 3; i++) {
-	snprintf(req, sizeof(req), "echo again%d", i);
+	snprintf(req, sizeof(req), "echo c%d", i);
 	sh_cl_ask(c[i], req);
 	sh_cl_read(c[i], out, SH_READ_MS);
     }
+    sh_cl_read(c[0], out, SH_READ_MS);	/* evicted for c3 */
+    sh_cl_read(c[1], out, SH_READ_MS);	/* evicted for c4 */
+    sh_cl_ask(c[2], "echo again2");
+    sh_cl_read(c[2], out, SH_READ_MS);
     for (int i = 0; i < 5; i++)
 	sh_cl_close(c[i]);
 }
 
-/* test_client_limit - max_clients refuses, logs once, the others go on */
+/* busy_client - three clients waiting for answers: a fourth is refused */
+static void busy_client(struct buf *out, const void *arg)
+{
+    struct sh_cl *c[4];
+
+    for (int i = 0; i < 3; i++) {
+	c[i] = sh_cl_must(arg);
+	sh_cl_ask(c[i], "later 1500");
+    }
+    usleep(300000);			/* the server holds the three requests */
+    c[3] = sh_cl_must(arg);
+    sh_cl_read(c[3], out, SH_READ_MS);
+    for (int i = 0; i < 3; i++)
+	sh_cl_read(c[i], out, SH_READ_MS);
+    for (int i = 0; i < 4; i++)
+	sh_cl_close(c[i]);
+}
+
+/* drip_client - a request sent a byte every 400 ms, and half a request */
+static void drip_client(struct buf *out, const void *arg)
+{
+    struct sh_cl *a = sh_cl_must(arg);
+    struct sh_cl *b = sh_cl_must(arg);
+    const char *req = "10:echo hello,";
+    long long t0 = now_ms();
+
+    sh_cl_send(b, "10:ec", 5, 0);
+    for (int i = 0; i < 5; i++) {
+	sh_cl_send(a, req + i, 1, 0);
+	usleep(400000);
+    }
+    sh_cl_read(a, out, SH_READ_MS);
+    sh_cl_read(b, out, SH_READ_MS);
+    buf_printf(out, "%s\n", now_ms() - t0 < 2500 ? "in time" : "too late");
+    sh_cl_close(a);
+    sh_cl_close(b);
+}
+
+/* inet_flood_client - the inet listener full of idle clients; unix served */
+static void inet_flood_client(struct buf *out, const void *arg)
+{
+    const char *const *eps = arg;
+    struct sh_cl *c[3], *u;
+
+    for (int i = 0; i < 3; i++) {
+	c[i] = sh_cl_must(eps[0]);
+	sh_cl_ask(c[i], "later 1500");
+    }
+    usleep(300000);
+    u = sh_cl_must(eps[1]);
+    sh_cl_ask(u, "echo unix");
+    sh_cl_read(u, out, SH_READ_MS);
+    for (int i = 0; i < 3; i++) {
+	sh_cl_read(c[i], out, SH_READ_MS);
+	sh_cl_close(c[i]);
+    }
+    sh_cl_close(u);
+}
+
+/*
+ * test_client_limit - a full listener closes its longest-idle connection
+ * for a new one, refuses only when all are busy, logs once per change of
+ * state; each listener has its own cap; a request must end in time.
+ */
 static void test_client_limit(struct sh *h)
 {
-    struct sm_limits three = {3, 10};
-    struct sm_limits normal = {100, 10};
+    struct sm_limits three = {3, 10, 10};
+    struct sm_limits quick = {100, 10, 1};
+    struct sm_limits normal = {100, 10, 10};
     struct buf *out = buf_alloc(64, 1024);
+    const char *eps[2] = {h->inet_ep, h->unix_ep};
     char    want[256];
     char    seen[256];
 
     buf_reset(h->logs);
     sm_server_set_limits(h->server, &three);
-    sh_run_client(h, limit_client, h->unix_ep, out, NULL);
-    is_string("OK c0\nOK c1\nOK c2\nEOF\nEOF\nOK again0\nOK again1\n"
-	      "OK again2\n", out->data, "max_clients=3: the 4th and 5th "
-	      "closed, the others served");
-    snprintf(want, sizeof(want), "socketmap client limit reached, refusing "
-	     "new connections max_clients=3 endpoint=%s", h->unix_ep);
-    is_string(want, sh_log_find(h, "socketmap client limit", seen,
-				 sizeof(seen)),
-	      "client limit: log line");
-    is_int(1, sh_log_count(h, "socketmap client limit"), "client limit: logged "
-	   "once for the burst");
-    sh_settle(h, "client limit");
-    sm_server_set_limits(h->server, &normal);
+    sh_run_client(h, evict_client, h->unix_ep, out, NULL);
+    is_string("OK c0\nOK c1\nOK c2\nOK c3\nOK c4\nEOF\nEOF\nOK again2\n", out->data,
+	      "max_clients=3: the 4th and 5th take the two idlest's places");
+    snprintf(want, sizeof(want), "socketmap listener full, closing its longest-idle "
+	     "connection for each new one max_clients=3 endpoint=%s", h->unix_ep);
+    is_string(want, sh_log_find(h, "socketmap listener full", seen, sizeof(seen)),
+	      "full: log line");
+    is_int(1, sh_log_count(h, "socketmap listener full"), "full: logged once");
+    sh_settle(h, "evicted");
+    buf_reset(h->logs);
+    sh_ask_one(h, h->unix_ep, "echo hello", out);
+    snprintf(want, sizeof(want), "socketmap listener below its limit again "
+	     "endpoint=%s evicted=2 refused=0", h->unix_ep);
+    is_string(want, sh_log_find(h, "socketmap listener below", seen, sizeof(seen)),
+	      "below the limit again: logged, with counts");
+    buf_reset(out);
+    buf_reset(h->logs);
+    sh_run_client(h, busy_client, h->unix_ep, out, NULL);
+    is_string("EOF\nOK 1500\nOK 1500\nOK 1500\n", out->data,
+	      "every connection busy: the new one is refused, the others served");
+    sh_settle(h, "busy");
     sh_ask_one(h, h->unix_ep, "echo hello", out);
     is_string("OK hello\n", out->data, "served again below the limit");
-    snprintf(want, sizeof(want), "socketmap connections accepted again "
-	     "refused=2 endpoint=%s", h->unix_ep);
-    is_string(want, sh_log_find(h, "socketmap connections accepted again", seen,
-			     sizeof(seen)), "end of the burst logged");
+    snprintf(want, sizeof(want), "socketmap listener below its limit again "
+	     "endpoint=%s evicted=0 refused=1", h->unix_ep);
+    is_string(want, sh_log_find(h, "socketmap listener below", seen, sizeof(seen)),
+	      "and after refusing: counted");
+    buf_reset(out);
+    sh_run_client(h, inet_flood_client, eps, out, NULL);
+    is_string("OK unix\nOK 1500\nOK 1500\nOK 1500\n", out->data,
+	      "the inet listener full and busy: the unix one still serves");
+    sh_settle(h, "flood");
+
+    buf_reset(h->logs);
+    sm_server_set_limits(h->server, &quick);
+    buf_reset(out);
+    sh_run_client(h, drip_client, h->unix_ep, out, NULL);
+    is_string("EOF\nEOF\nin time\n", out->data, "request_timeout=1: a dripping request "
+	      "and half a request are closed");
+    ok(strstr(sh_log_find(h, "socketmap request not complete in time", seen,
+			  sizeof(seen)), "timeout=1") != NULL, "and logged: %s", seen);
+    sh_settle(h, "drip");
+    sm_server_set_limits(h->server, &normal);
     buf_free(out);
 }
 
@@ -368,7 +454,7 @@ static void flood_client(struct buf *out, const void *arg)
 /* test_many - MANY concurrent clients; a flood of malformed requests */
 static void test_many(struct sh *h)
 {
-    struct sm_limits lim = {MANY + 100, 10};
+    struct sm_limits lim = {MANY + 100, 10, 10};
     struct buf *out = buf_alloc(64, 1024);
     struct rlimit rl;
     char    want[64];
@@ -459,7 +545,7 @@ int     main(void)
     struct sh *h;
 
     /* Per test function, in the order they run. */
-    plan(3 + 6 + 5 + 5 + 6 + 4);
+    plan(3 + 14 + 5 + 5 + 6 + 4);
 
     h = sh_new("unit-server-limits");
     sh_listen(h);

@@ -199,7 +199,7 @@ static const struct {
 /* test_listen_errors - endpoints refused, with their reasons */
 static void test_listen_errors(struct sh *h)
 {
-    struct sm_limits lim = {10, 10};
+    struct sm_limits lim = {10, 10, 10};
     struct sm_server *s = sm_server_new(h->base, &lim, sh_handler, h);
     char    ep[256];
     char    want[256];
