@@ -310,7 +310,7 @@ struct batv_keys *batv_keys_load(const char *path, int *warn, char *why, size_t 
 	k = batv_keys_free(k);
 	goto out;
     }
-    if (warn && (st.st_mode & (S_IRGRP | S_IROTH)))
+    if (warn && (st.st_mode & S_IROTH))
 	*warn = 1;
 
 out:

@@ -34,8 +34,9 @@ struct batv_keys;
 /*
  * batv_keys_load - read the key file. NULL with why for an unreadable file,
  * a malformed line ("FILE:LINE: ..."), a duplicate key number, no key, or a
- * secret shorter than 16 bytes. A file readable by group or others is loaded
- * but *warn is set (caller logs it).
+ * secret shorter than 16 bytes. A file readable by others is loaded but
+ * *warn is set (warn may be NULL); group-readable is how agent.user reads
+ * it (root:destctl 0640).
  */
 extern struct batv_keys *batv_keys_load(const char *path, int *warn, char *why,
 				                size_t whysz);

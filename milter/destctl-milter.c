@@ -98,6 +98,44 @@ static void *signal_thread(void *arg)
 
 
 
+/*
+ * socket_access - a unix milter socket gets milter.socket_owner (agent.user
+ * when empty), milter.socket_group (postfix when empty and that group
+ * exists: Postfix's smtpd runs as postfix; else the owner's group) and
+ * milter.socket_mode. libmilter creates it as whoever we are (root).
+ */
+static void socket_access(const struct cfg *c)
+{
+    const char *listen = c->milter_listen, *path, *owner, *group;
+    struct passwd *pw;
+    struct group *gr;
+    gid_t   gid;
+    mode_t  mode = (mode_t) strtol(c->milter_socket_mode, NULL, 8);
+
+    if (strncmp(listen, "unix:", 5) == 0)
+	path = listen + 5;
+    else if (strncmp(listen, "local:", 6) == 0)
+	path = listen + 6;
+    else
+	return;
+    owner = *c->milter_socket_owner ? c->milter_socket_owner : c->agent_user;
+    if ((pw = getpwnam(owner)) == NULL)
+	msg_fatal("milter.socket_owner: user %s does not exist", owner);
+    group = *c->milter_socket_group ? c->milter_socket_group : "postfix";
+    if ((gr = getgrnam(group)) != NULL)
+	gid = gr->gr_gid;
+    else if (*c->milter_socket_group)
+	msg_fatal("milter.socket_group: group %s does not exist", group);
+    else
+	gid = pw->pw_gid;
+    if (chown(path, geteuid() == 0 ? pw->pw_uid : (uid_t) -1, gid) < 0)
+	msg_fatal_sys("cannot give milter socket %s to %s:%ld", path, owner, (long) gid);
+    if (chmod(path, mode) < 0)
+	msg_fatal_sys("cannot set the mode of milter socket %s", path);
+    msg_info("milter socket %s owner=%s gid=%ld mode=%04o", path, owner, (long) gid,
+	     (unsigned) mode);
+}
+
 int     main(int argc, char **argv)
 {
     struct mconf *c;
@@ -122,6 +160,7 @@ int     main(int argc, char **argv)
     umask(007);				/* a unix socket: owner and group only */
     if (smfi_opensocket(true) == MI_FAILURE)
 	msg_fatal("cannot listen on %s", c->cfg->milter_listen);
+    socket_access(c->cfg);
     if (!opts.foreground) {
 	log_init("destctl-milter", false);
 	daemon_detach();

@@ -1,10 +1,14 @@
 /*
  * mconf - configuration snapshots for the milter; see mconf.h.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -23,13 +27,41 @@ static void mconf_free(struct mconf *c)
     free(c);
 }
 
+/*
+ * mconf_key_access - the key file is secret (nobody but its owner and group
+ * may read it) and, when we run as root, readable by user after the
+ * privilege drop: else the first SIGHUP could not read it again.
+ */
+static int mconf_key_access(const char *path, const char *user, char *why, size_t whysz)
+{
+    struct stat st;
+    struct passwd *pw;
+
+    if (stat(path, &st) < 0) {
+	snprintf(why, whysz, "%s: %s", path, strerror(errno));
+	return -1;
+    }
+    if (st.st_mode & S_IROTH) {
+	snprintf(why, whysz, "%s is readable by others (mode %04o): keys are secret; "
+		 "chown root:%s and chmod 0640", path, (unsigned) (st.st_mode & 07777), user);
+	return -1;
+    }
+    if (geteuid() != 0 || (pw = getpwnam(user)) == NULL)
+	return 0;			/* after the drop: reading it says it all */
+    if ((st.st_uid == pw->pw_uid && (st.st_mode & S_IRUSR))
+	|| (st.st_gid == pw->pw_gid && (st.st_mode & S_IRGRP)))
+	return 0;
+    snprintf(why, whysz, "%s cannot be read by %s (agent.user) after the privilege "
+	     "drop, so a reload would fail: chown root:%s and chmod 0640", path, user, user);
+    return -1;
+}
+
 /* mconf_load - everything validated before anything is used */
 struct mconf *mconf_load(const char *path)
 {
     struct mconf *c = xcalloc(1, sizeof(*c));
     struct diag d;
     char    why[512];
-    int     warn = 0;
 
     diag_init(&d);
     /* The milter reads no profiles (it asks the agent): the files it reads
@@ -49,14 +81,17 @@ struct mconf *mconf_load(const char *path)
 	msg_warn("%s: milter.internal_networks: %s", path, why);
 	goto bad;
     }
+    if (access(c->cfg->bv_key_file, F_OK) == 0
+	&& mconf_key_access(c->cfg->bv_key_file, c->cfg->agent_user, why, sizeof(why)) < 0) {
+	msg_warn("bounce verification keys: %s", why);
+	goto bad;
+    }
     if (access(c->cfg->bv_key_file, F_OK) == 0) {
-	if ((c->keys = batv_keys_load(c->cfg->bv_key_file, &warn, why, sizeof(why))) == NULL) {
+	/* Others cannot read it (mconf_key_access): no warning left to give. */
+	if ((c->keys = batv_keys_load(c->cfg->bv_key_file, NULL, why, sizeof(why))) == NULL) {
 	    msg_warn("bounce verification keys: %s", why);
 	    goto bad;
 	}
-	if (warn)
-	    msg_warn("%s is readable by group or others: keep bounce verification "
-		     "keys root-only (chmod 600)", c->cfg->bv_key_file);
     }
     c->refs = 1;
     return c;

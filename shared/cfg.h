@@ -65,6 +65,9 @@ struct cfg {
 
     /* milter */
     char   *milter_listen;
+    char   *milter_socket_owner;
+    char   *milter_socket_group;
+    char   *milter_socket_mode;
     char   *milter_agent;
     struct strlist milter_internal_networks;
     struct strlist milter_outbound_daemons;

@@ -48,6 +48,25 @@ int     cfg_check_endpoint(const char *v, char *why, size_t whysz)
     return rc;
 }
 
+/* cfg_check_socket_mode - an octal mode for a socket, never world-writable */
+int     cfg_check_socket_mode(const char *v, char *why, size_t whysz)
+{
+    char   *end;
+    long    mode = strtol(v, &end, 8);
+
+    if (*v != '0' || *end || end == v || mode < 0 || mode > 0777) {
+	snprintf(why, whysz, "invalid mode \"%s\": expected an octal mode such as "
+		 "0660", v);
+	return -1;
+    }
+    if (mode & 0007) {
+	snprintf(why, whysz, "mode %s gives others access: a socket that anyone "
+		 "can reach lets anyone ask or refuse mail (use 0660 or 0600)", v);
+	return -1;
+    }
+    return 0;
+}
+
 /* cfg_check_milter_socket - libmilter's socket syntax */
 int     cfg_check_milter_socket(const char *v, char *why, size_t whysz)
 {

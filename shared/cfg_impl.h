@@ -30,6 +30,7 @@ typedef int (*cfg_check_fn)(const char *value, char *why, size_t whysz);
 
 extern int cfg_check_endpoint(const char *value, char *why, size_t whysz);
 extern int cfg_check_milter_socket(const char *value, char *why, size_t whysz);
+extern int cfg_check_socket_mode(const char *value, char *why, size_t whysz);
 extern int cfg_check_cidr(const char *value, char *why, size_t whysz);
 extern int cfg_check_address(const char *value, char *why, size_t whysz);
 extern int cfg_check_facility(const char *value, char *why, size_t whysz);

@@ -32,8 +32,9 @@ my $dest = qq{default = { tls = "preferred"; dane = "opportunistic"; };\n}
     . qq{  { domain = "bogus.test"; early_refusal = true; }\n);\n};
 my $agent = start_agent($dir, $dest, $milter_conf->(10028, "unix:$dir/destctld.sock", 'tempfail'));
 spew("$dir/batv.keys", "# lab keys\n1 $secret\n");
-chmod 0600, "$dir/batv.keys";
-chown((getpwnam('nobody'))[2, 3], "$dir/batv.keys");
+# As INSTALL says: root's, readable by agent.user's group, by nobody else.
+chmod 0640, "$dir/batv.keys";
+chown(0, (getpwnam('nobody'))[3], "$dir/batv.keys");
 
 # start_milter(NAME, CONFIG TEXT) - a milter with its own configuration
 my @milters;
@@ -125,6 +126,38 @@ my $refused = `$TOP/build/destctl-milter -f -c $dir/milter.conf 2>&1`;
 isnt($? >> 8, 0, 'a world-writable configuration: the milter does not start');
 like($refused, qr/milter\.conf: not safe to trust: .*writable by others/, 'and says why');
 chmod 0644, "$dir/milter.conf";
+
+# The key file: secret, and readable after the privilege drop, or refused
+# at start (a reload as agent.user could not read it again).
+chmod 0644, "$dir/batv.keys";
+$refused = `$TOP/build/destctl-milter -f -c $dir/milter.conf 2>&1`;
+like($refused, qr/bounce verification keys: \Q$dir\E\/batv\.keys is readable by others \(mode 0644\): keys are secret; chown root:nobody and chmod 0640/,
+     'a key file others can read: refused, with the fix');
+chmod 0600, "$dir/batv.keys";
+$refused = `$TOP/build/destctl-milter -f -c $dir/milter.conf 2>&1`;
+like($refused, qr/bounce verification keys: \Q$dir\E\/batv\.keys cannot be read by nobody \(agent\.user\) after the privilege drop, so a reload would fail/,
+     'a root-only key file: refused at start, not at the first reload');
+chmod 0640, "$dir/batv.keys";
+kill 'HUP', $main;
+$from = length(slurp("$dir/milter.log"));
+kill 'HUP', $main;
+ok(wait_for(10, sub { substr(slurp("$dir/milter.log"), $from) =~ /configuration reloaded/ }),
+   'SIGHUP with the key file root:nogroup 0640: reloaded after the drop');
+
+# A unix socket: agent.user's, group postfix (Postfix's smtpd), mode 0660.
+SKIP: {
+    skip 'no postfix group', 5 unless defined getgrnam('postfix');
+    (my $utext = $milter_conf->(10039, "unix:$dir/destctld.sock", 'tempfail'))
+        =~ s/listen = "inet:10039\@127\.0\.0\.1";/listen = "unix:$dir\/milter.sock";/;
+    start_milter('unix', $utext);
+    like(slurp("$dir/unix.log"), qr/milter socket \Q$dir\E\/milter\.sock owner=nobody gid=\d+ mode=0660/,
+         'a unix milter socket, logged');
+    my @st = stat("$dir/milter.sock");
+    is(sprintf('%04o', $st[2] & 07777), '0660', 'mode 0660');
+    is(scalar getgrgid($st[5]), 'postfix', 'group postfix');
+    is(system("runuser -u postfix -- perl -MIO::Socket::UNIX -e 'exit(IO::Socket::UNIX->new(Peer => \"$dir/milter.sock\") ? 0 : 1)'"), 0,
+       'Postfix\'s user can connect');
+}
 like(slurp("$dir/milter.log"), qr/recipient refused early domain=dnssec-notlsa\.test refuse=perm reason="DANE mandatory/,
      'log: early refusal with its reason');
 like(slurp("$dir/milter.log"), qr/bounce verified rcpt=\Q$env{VALID}\E plain=alice\@ours\.test/, 'log: bounce verified');

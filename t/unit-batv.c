@@ -102,7 +102,7 @@ static const struct {
 	"\t5\tsecond-secret-00005\r\n   # indented\n7 third-secret-0000007", 0, 0600,
     "loaded"},
     {"good.read-only", "0 " S16 "\n", 0, 0400, "loaded"},
-    {"warn.group-readable", "1 " S16 "\n", 0, 0640, "loaded, warn"},
+    {"good.group-readable", "1 " S16 "\n", 0, 0640, "loaded"},
     {"warn.world-readable", "1 " S16 "\n", 0, 0604, "loaded, warn"},
     {"bad.duplicate", "1 " S16 "\n2 " S16 "\n1 " S16 "x\n", 0, 0600,
     ":3: duplicate key number 1"},
