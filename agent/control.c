@@ -30,14 +30,16 @@ static void control_status(struct agent *a, struct sm_request *req)
     int     inflight, queued;
     size_t  cached;
     struct lookup_stats ls;
+    char    state[80];
 
     resolver_stats(a->resolver, &inflight, &queued, &cached);
     lookup_stats(a->lookup, &ls);
     buf_printf(b, "version=%s uptime=%ld destinations=%zu clients=%d requests=%lu "
-	       "temp=%lu dns_inflight=%d dns_queued=%d dns_cached=%zu",
+	       "temp=%lu dns_inflight=%d dns_queued=%d dns_cached=%zu cache=\"%s\"",
 	       DESTCTL_VERSION, (long) (time(NULL) - a->started),
 	       a->cur->cfg->profiles->n, sm_server_clients(a->server), ls.requests,
-	       ls.temps, inflight, queued, cached);
+	       ls.temps, inflight, queued, cached,
+	       sts_cache_state(a->sts, state, sizeof(state)));
     sm_reply(req, SOCKMAP_OK, b->data);
     buf_free(b);
 }
@@ -68,12 +70,17 @@ void    control_handle(void *ctx, struct sm_request *req, const char *cmd,
 	    msg_info("control: flushed cached results domain=%s", domain);
 	    sm_reply(req, SOCKMAP_OK, domain);
 	}
+    } else if (strcmp(cmd, "ack-cache") == 0) {
+	if (sts_cache_ack(a->sts, why, sizeof(why)) == 0)
+	    sm_reply(req, SOCKMAP_OK, "acknowledged");
+	else
+	    sm_reply(req, SOCKMAP_TEMP, why);
     } else if (strcmp(cmd, "reload") == 0) {
 	if (control_reload(a) == 0)
 	    sm_reply(req, SOCKMAP_OK, "reloaded");
 	else
 	    sm_reply(req, SOCKMAP_PERM, "configuration invalid; see the log");
     } else {
-	sm_reply(req, SOCKMAP_PERM, "unknown command: status, flush DOMAIN|-, reload");
+	sm_reply(req, SOCKMAP_PERM, "unknown command: status, flush DOMAIN|-, reload, ack-cache");
     }
 }

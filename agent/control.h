@@ -1,6 +1,7 @@
 /*
  * control - the root-only control socket's requests ("status -",
- * "flush DOMAIN", "flush -" for everything, "reload -"), and the reload
+ * "flush DOMAIN", "flush -" for everything, "reload -", "ack-cache -" to
+ * acknowledge a lost MTA-STS cache), and the reload
  * that SIGHUP asks for: reload the configuration, then tell lookup to log
  * every decision anew.
  */

@@ -221,7 +221,7 @@ like(sockmap_query("$dir/control.sock", 'status', '-'), qr/^OK version=\S+ uptim
      'control: status');
 is(sockmap_query("$dir/control.sock", 'flush', 'Bogus.Test.'), 'OK bogus.test', 'control: flush DOMAIN');
 is(sockmap_query("$dir/control.sock", 'reload', '-'), 'OK reloaded', 'control: reload');
-is(sockmap_query("$dir/control.sock", 'shutdown', '-'), 'PERM unknown command: status, flush DOMAIN|-, reload',
+is(sockmap_query("$dir/control.sock", 'shutdown', '-'), 'PERM unknown command: status, flush DOMAIN|-, reload, ack-cache',
    'control: an unknown command');
 
 # Debian's stock master.cf, smtp(8) chrooted in the queue directory: the inet

@@ -113,7 +113,80 @@ chomp $new;
 sleep 6;				# the TXT TTL is 1 s; the agent keeps answers 5 s at least
 is(postmap('sts-idchange.test'), secure('mx1.sts-idchange.test'), 'the new id: refetched, now enforce');
 ok(log_has(qr/MTA-STS policy changed domain=sts-idchange\.test old_id=1 new_id=20270101/), 'log: policy changed old id -> new id');
+
+# A lost cache file: MTA-STS is trust on first use, so the copy beside it
+# brings the policies back, and a cache gone with its copy is said loudly.
+# restart(HOW) - stop the agent (HOW: TERM, or KILL after the copy was
+# written), run the shell commands, start it again; the log offset
+my $db = "$dir/cache.db";
+sub restart {
+    my ($how, @cmds) = @_;
+    if ($how eq 'KILL') {
+        ok(log_has(qr/MTA-STS policy cache copy written file=\Q$db\E\.copy policies=[1-9]/),
+           'the copy is written soon after a change');
+        kill 'KILL', $pid;
+        waitpid($pid, 0);
+        unlink $sock;
+    } else {
+        is(stop_agent($pid), 0, 'agent stopped');
+    }
+    system($_) for @cmds;
+    my $off = length(slurp("$dir/agent.log"));
+    $pid = start_agent($dir, undef, $extra);
+    return $off;
+}
+system('lab-policy-host stop sts-enforce.test');
+for my $case (['TERM', 'the cache file truncated to 0 bytes', ": >$db"],
+              ['TERM', 'the cache file deleted', "rm -f $db $db-wal $db-shm"],
+              ['KILL', 'kill -9, then the -wal deleted', "rm -f $db-wal $db-shm"],
+              ['TERM', 'the cache file replaced by garbage', "head -c 8192 /dev/urandom >$db"]) {
+    my ($how, $what, $cmd) = @$case;
+    is(postmap('sts-wildcard.test'), secure('mx1.sts-wildcard.test'), "$what: a policy fetched before") if $how eq 'KILL';
+    my $off = restart($how, $cmd);
+    ok(log_has(qr/critical: MTA-STS policy cache restored from its copy: [1-9]\d* policies came back/, $off),
+       "$what: a critical line says how many came back");
+    is(postmap('sts-enforce.test'), secure('mx1.sts-enforce.test'), "$what, policy host down: still enforced");
+}
+like(sockmap_query("$dir/control.sock", 'status', '-'), qr/ cache="ok"$/, 'status: cache ok');
+my $off = restart('TERM', "rm -f $db $db-wal $db-shm $db.copy");
+ok(log_has(qr/critical: MTA-STS policy cache lost policies: it held [1-9]\d*, 0 are left and no copy has the others/, $off),
+   'the cache and its copy gone: a critical line at start');
+like(sockmap_query("$dir/control.sock", 'status', '-'), qr/ cache="lost=[1-9]\d*"$/, 'status: cache lost, with the count');
+$off = restart('TERM');
+ok(log_has(qr/critical: MTA-STS policy cache lost policies/, $off), 'said again at the next start');
+is(sockmap_query("$dir/control.sock", 'ack-cache', '-'), 'OK acknowledged', 'an operator acknowledges it');
+like(sockmap_query("$dir/control.sock", 'status', '-'), qr/ cache="ok"$/, 'status: cache ok again');
+$off = restart('TERM');
+sleep 1;
+unlike(substr(slurp("$dir/agent.log"), $off), qr/policy cache lost/, 'and not said again');
+system('lab-policy-host start sts-enforce.test');
 is(stop_agent($pid), 0, 'agent stopped');
+
+# A cache that cannot be written (a full disk): a critical line once, the
+# policy kept in memory and written when there is room again.
+SKIP: {
+    my $full = "$ENV{LAB_DIR}/sts-full";
+    mkdir $full;
+    skip 'cannot mount a tmpfs', 8 if system("mount -t tmpfs -o size=1m tmpfs $full") != 0;
+    chown((getpwnam('nobody'))[2, 3], $full);
+    $dir = "$ENV{LAB_DIR}/sts-fullagent";
+    $sock = "$dir/destctld.sock";
+    $pid = start_agent($dir, $dest, $extra, "$full/cache.db");
+    is(postmap('plain.test'), 'may', 'an agent with its cache on a small disk');
+    system("dd if=/dev/zero of=$full/fill bs=4k 2>/dev/null");
+    is(postmap('sts-enforce.test'), secure('mx1.sts-enforce.test'), 'disk full: the policy is applied all the same');
+    ok(log_has(qr/critical: MTA-STS policy cache cannot be written: policies are kept in memory, written again every 30 s, .* domain=sts-enforce\.test/),
+       'a critical line');
+    like(sockmap_query("$dir/control.sock", 'status', '-'), qr/ cache="unwritable pending=1"$/, 'status: unwritable, one pending');
+    is(postmap('sts-wildcard.test'), secure('mx1.sts-wildcard.test'), 'a second policy');
+    my @crit = slurp("$dir/agent.log") =~ /policy cache cannot be written/g;
+    is(scalar @crit, 1, 'said once per state change');
+    unlink "$full/fill";
+    ok(wait_for(40, sub { slurp("$dir/agent.log") =~ /MTA-STS policy cache writable again saved=2/ }),
+       'room again: written, and said');
+    like(sockmap_query("$dir/control.sock", 'status', '-'), qr/ cache="ok"$/, 'status: ok');
+    is(stop_agent($pid), 0, 'agent stopped');
+}
 
 # Through a real proxy (tinyproxy): CONNECT to the pinned address
 SKIP: {

@@ -465,6 +465,59 @@ static long crash_round(const char *path, int r)
     return lines;
 }
 
+/* test_copy - the copy brings back what the file lost; a loss is counted */
+static void test_copy(void)
+{
+    const char *path = tpath("copy.db");
+    struct sts_cache_entry a = entry("a.example", "1", "version: STSv1\nmode: enforce\n"
+				     "mx: mx.a.example\nmax_age: 86400\n", 1000, NULL);
+    struct sts_cache_entry b = entry("b.example", "2", "version: STSv1\nmode: testing\n"
+				     "mx: mx.b.example\nmax_age: 86400\n", 1000, NULL);
+    struct sts_cache *c;
+    char    why[512], copy[PATH_MAX], state[PATH_MAX];
+
+    snprintf(copy, sizeof(copy), "%s.copy", path);
+    snprintf(state, sizeof(state), "%s.state", path);
+    c = sts_cache_open(path, why, sizeof(why));
+    ok(c && sts_cache_put(c, &a, why, sizeof(why)) == 0
+       && sts_cache_put(c, &b, why, sizeof(why)) == 0, "two policies stored");
+    is_int(0, sts_cache_backup(c, why, sizeof(why)), "copy written: %s", why);
+    ok(access(copy, R_OK) == 0, "the copy exists");
+    sts_cache_close(c);
+
+    unlink(path);
+    tap_log_clear();
+    c = sts_cache_open(path, why, sizeof(why));
+    is_int(2, c ? sts_cache_count(c) : -1, "file deleted: both policies back");
+    ok(strstr(tap_log_last(), "MTA-STS policy cache restored from its "
+	      "copy: 2 policies came back") != NULL, "and a critical line: %s",
+       tap_log_last());
+    is_int(0, c ? sts_cache_lost(c) : -1, "nothing lost");
+    sts_cache_close(c);
+
+    c = sts_cache_open(path, why, sizeof(why));
+    is_int(2, c ? sts_cache_count(c) : -1, "reopened: nothing to restore");
+    sts_cache_close(c);
+
+    unlink(path);
+    unlink(copy);
+    tap_log_clear();
+    c = sts_cache_open(path, why, sizeof(why));
+    is_int(2, c ? sts_cache_lost(c) : -1, "file and copy gone: two lost");
+    ok(strstr(tap_log_last(), "MTA-STS policy cache lost policies: it held "
+	      "2, 0 are left") != NULL, "a critical line: %s", tap_log_last());
+    is_int(0, c ? sts_cache_backup(c, why, sizeof(why)) : -1, "a copy of the empty cache");
+    sts_cache_close(c);
+    c = sts_cache_open(path, why, sizeof(why));
+    is_int(2, c ? sts_cache_lost(c) : -1, "a copy does not hide the loss");
+    is_int(0, c ? sts_cache_ack_loss(c, why, sizeof(why)) : -1, "acknowledged");
+    is_int(0, c ? sts_cache_lost(c) : -1, "nothing lost now");
+    sts_cache_close(c);
+    c = sts_cache_open(path, why, sizeof(why));
+    is_int(0, c ? sts_cache_lost(c) : -1, "and after a reopen");
+    sts_cache_close(c);
+}
+
 /* test_crash - kill -9 during writes loses no committed policy */
 static void test_crash(void)
 {
@@ -520,7 +573,7 @@ int     main(void)
 	bail("mkdtemp: %s", strerror(errno));
     umask(022);
     tap_log_capture();
-    plan(90);
+    plan(90 + 14);
     test_new_and_round_trip();
     test_foreach_and_reopen();
     test_garbage();
@@ -529,6 +582,7 @@ int     main(void)
     test_locked();
     test_no_dir();
     test_crash();
+    test_copy();
     cleanup();
     return exit_status();
 }

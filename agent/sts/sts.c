@@ -12,6 +12,7 @@
 #include "mx.h"
 #include "strmap.h"
 #include "sts.h"
+#include "sts_keep.h"
 #include "sts_policy.h"
 #include "tlsa.h"
 #include "util.h"
@@ -83,7 +84,8 @@ struct sts {
     struct event_base *base;
     struct resolver *r;
     struct sts_fetcher *f;
-    struct sts_cache *cache;
+    struct sts_cache *cache;		/* reads; writes go through keep */
+    struct sts_keep *keep;
     struct strmap *known;		/* domain -> struct known */
     struct strmap *jobs;		/* domain -> struct job */
     struct event *refresh;
@@ -298,11 +300,11 @@ static void job_fetched(void *ctx, enum sts_fetch_status st, const char *body,
 	.domain = j->domain, .id = j->txt_id, .policy = (char *) body,
 	.fetched_at = now, .expires_at = now + p->max_age, .last_error = NULL,
     };
-    if (s->cache && (p->mode == STS_MODE_NONE
-		     ? sts_cache_delete(s->cache, j->domain, cerr, sizeof(cerr))
-		     : sts_cache_put(s->cache, &e, cerr, sizeof(cerr))) < 0)
-	msg_warn("MTA-STS cache write failed domain=%s why=%s; the policy is kept in "
-		 "memory only and may be forgotten on restart", j->domain, cerr);
+    /* A failed write stays pending in sts_keep and is retried. */
+    if (p->mode == STS_MODE_NONE)
+	(void) sts_keep_delete(s->keep, j->domain);
+    else
+	(void) sts_keep_put(s->keep, &e);
     k = known_get(s, j->domain);
     known_set(k, p, j->txt_id, now, now + p->max_age);
     job_use_policy(j);
@@ -627,6 +629,7 @@ struct sts *sts_new(struct event_base *base, struct resolver *r,
 	else
 	    msg_info("MTA-STS cache loaded policies=%ld", n);
     }
+    s->keep = sts_keep_new(base, cache);
     s->refresh = event_new(base, -1, EV_PERSIST, sts_refresh_tick, s);
     event_add(s->refresh, &tv);
     return s;
@@ -686,6 +689,19 @@ struct sts *sts_free(struct sts *s)
     strmap_free(s->jobs);
     strmap_free(s->known);
     event_free(s->refresh);
+    s->keep = sts_keep_free(s->keep);	/* the last copy */
     free(s);
     return NULL;
+}
+
+/* sts_cache_state - the durable cache, for status */
+const char *sts_cache_state(const struct sts *s, char *buf, size_t bufsz)
+{
+    return sts_keep_state(s->keep, buf, bufsz);
+}
+
+/* sts_cache_ack - an operator acknowledges a lost cache */
+int     sts_cache_ack(struct sts *s, char *why, size_t whysz)
+{
+    return sts_keep_ack(s->keep, why, whysz);
 }

@@ -66,4 +66,11 @@ extern void sts_cancel(struct sts_wait *w);
  * the durable cache keeps its row and is read again on the next lookup. */
 extern void sts_forget(struct sts *s, const char *domain);
 
+/* sts_cache_state - the durable cache for status: "ok", "none",
+ * "unwritable pending=N", "lost=N" (see sts_keep.h); into buf. */
+extern const char *sts_cache_state(const struct sts *s, char *buf, size_t bufsz);
+
+/* sts_cache_ack - acknowledge a lost cache (sts_cache_ack_loss); 0, or -1. */
+extern int sts_cache_ack(struct sts *s, char *why, size_t whysz);
+
 #endif

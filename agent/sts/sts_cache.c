@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "log.h"
 #include "sts_cache.h"
+#include "sts_cache_impl.h"
 #include "util.h"
 
 #define STS_CACHE_VERSION	1
@@ -47,16 +48,6 @@
     "CREATE TABLE policies(domain TEXT PRIMARY KEY, id TEXT NOT NULL," \
     " policy TEXT NOT NULL, fetched_at INTEGER NOT NULL," \
     " expires_at INTEGER NOT NULL, last_error TEXT)"
-
-struct sts_cache {
-    sqlite3 *db;
-    sqlite3_stmt *put;
-    sqlite3_stmt *get;
-    sqlite3_stmt *set_error;
-    sqlite3_stmt *del;
-    sqlite3_stmt *all;
-    bool    in_foreach;			/* fn must not call back into the cache */
-};
 
 /* How an attempt to open the file ended. */
 enum sts_cache_try {
@@ -519,10 +510,12 @@ struct sts_cache *sts_cache_open(const char *path, char *why, size_t whysz)
     }
     c = xcalloc(1, sizeof(*c));
     c->db = db;
+    c->path = xstrdup(path);
     if (cache_prepare(c, why, whysz) < 0)
 	return sts_cache_close(c);
     if (created && !replaced)
 	msg_info("MTA-STS policy cache created file=%s", path);
+    sts_cache_copy_restore(c);		/* what the copy has and the file lost */
     return c;
 }
 
@@ -537,6 +530,7 @@ struct sts_cache *sts_cache_close(struct sts_cache *c)
     sqlite3_finalize(c->del);
     sqlite3_finalize(c->all);
     db_close(c->db, false);
+    free(c->path);
     free(c);
     return NULL;
 }

@@ -9,6 +9,14 @@
  * log line naming the new name and the enforce policies it may hold, and a
  * new cache is started: never a crash. Times are passed in by the caller
  * (an injectable clock for tests).
+ *
+ * A safety copy (<path>.copy, SQLite's online backup API, written by
+ * sts_cache_backup()) and a state file (<path>.state, how many policies the
+ * copy holds) keep a lost cache from becoming a downgrade: at open, rows the
+ * copy has and the file lacks come back (the file deleted, truncated, moved
+ * aside as damaged, or its -wal lost after a crash), with a critical line
+ * naming how many; policies the state file counted and found nowhere are
+ * lost, a critical line at every start until acknowledged.
  */
 #ifndef DESTCTL_STS_CACHE_H
 #define DESTCTL_STS_CACHE_H
@@ -59,6 +67,21 @@ extern int sts_cache_delete(struct sts_cache *c, const char *domain, char *why,
 extern long sts_cache_foreach(struct sts_cache *c,
 			              void (*fn)(void *ctx, const struct sts_cache_entry *e),
 			              void *ctx, char *why, size_t whysz);
+
+/* sts_cache_backup - write the copy (atomically) and the state file. 0, or
+ * -1 with why. Called after changes and on a schedule. */
+extern int sts_cache_backup(struct sts_cache *c, char *why, size_t whysz);
+
+/* sts_cache_count - the rows in the cache, or -1. */
+extern long sts_cache_count(struct sts_cache *c);
+
+/* sts_cache_lost - policies known to have existed and found nowhere at
+ * open, not yet acknowledged (0: none). */
+extern long sts_cache_lost(const struct sts_cache *c);
+
+/* sts_cache_ack_loss - acknowledge a loss: the state file counts what the
+ * cache holds now. 0, or -1 with why. */
+extern int sts_cache_ack_loss(struct sts_cache *c, char *why, size_t whysz);
 
 /* sts_cache_entry_release - free an entry's strings. */
 extern void sts_cache_entry_release(struct sts_cache_entry *e);

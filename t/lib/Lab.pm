@@ -52,9 +52,11 @@ sub wait_for {
     }
 }
 
-# start_agent(DIR, DESTINATIONS, EXTRA) - write a lab config in DIR, start destctld
+# start_agent(DIR, DESTINATIONS, EXTRA[, CACHE_FILE]) - write a lab config in
+# DIR, start destctld (the MTA-STS cache in DIR/cache.db unless CACHE_FILE)
 sub start_agent {
-    my ($dir, $dest, $extra) = @_;
+    my ($dir, $dest, $extra, $cache) = @_;
+    $cache //= "$dir/cache.db";
     mkdir $dir;
     chmod 0755, $dir;
     # Like /run/destctl: the agent's own directory, so that it can remove its
@@ -68,7 +70,7 @@ agent: {
   listen = [ "unix:$dir/destctld.sock", "inet:127.0.0.1:10027" ];
   control_socket = "$dir/control.sock";
   pid_file = "$dir/destctld.pid";
-  cache_file = "$dir/cache.db";
+  cache_file = "$cache";
   user = "nobody";
   lookup_timeout = 5;
   log_level = "debug";
