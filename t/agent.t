@@ -191,6 +191,15 @@ close $_ for @conns;
 is($answered, 1000, 'every one answered');
 is(postmap('dane-valid.test'), 'dane', 'and the agent still answers');
 
+# A domain in use is refreshed ahead of its expiry, as a known domain (ahead
+# of first contacts): it never waits for its own refresh. sts-idchange.test
+# has TTL 1, so its DANE outcome lives the minimum, 5 s.
+is(postmap('sts-idchange.test'), 'may', 'a short-lived outcome');
+sleep 4;
+is(postmap('sts-idchange.test'), 'may', 'asked again near its expiry: answered from the cache');
+ok(wait_for(5, sub { slurp("$dir/agent.log") =~ /DANE outcome refreshed ahead of expiry domain=sts-idchange\.test expires_in=[01]s/ }),
+   'and refreshed in the background');
+
 # Any local user can connect to the inet socket: 4,300 idle connections
 # (more than the 4,000 the agent once held for all its listeners together,
 # and over the 2,000 one listener takes now) and 200 that send a byte

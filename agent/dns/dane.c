@@ -63,6 +63,7 @@ struct dane_wait {
 struct job {
     struct dane *d;
     unsigned gen;			/* d->gen when the job started */
+    enum resolver_pri pri;		/* first contact or known domain */
     char   *domain;
     int     pending;			/* queries not answered yet, plus a guard */
     int     ttl;			/* smallest TTL seen */
@@ -77,6 +78,7 @@ struct job {
 struct cached {
     struct dane_result res;
     time_t  expires;
+    time_t  life;			/* seconds it was cached for */
 };
 
 struct dane {
@@ -151,7 +153,7 @@ static void job_ask(struct job *j, const char *name, int type, struct query_ctx 
 		            resolver_cb cb)
 {
     j->pending++;
-    resolver_query(j->d->r, name, type, cb, q);
+    resolver_query(j->d->r, name, type, j->pri, cb, q);
 }
 
 /* tlsa_name - "_25._tcp.<base>" */
@@ -390,7 +392,8 @@ static void job_finish(struct job *j)
     job_outcome(j);
     strmap_del(d->jobs, j->domain);
     result_copy(&c->res, &j->res);
-    c->expires = now() + (ttl < RESOLVER_TTL_MIN ? RESOLVER_TTL_MIN : ttl);
+    c->life = ttl < RESOLVER_TTL_MIN ? RESOLVER_TTL_MIN : ttl;
+    c->expires = now() + c->life;
     if (j->gen != d->gen) {		/* flushed while running: not cached */
 	result_release(&c->res);
 	free(c);
@@ -480,7 +483,7 @@ static void job_start(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    resolver_query(j->d->r, j->domain, T_MX, job_mx_answer, &j->qmx);
+    resolver_query(j->d->r, j->domain, T_MX, j->pri, job_mx_answer, &j->qmx);
 }
 
 /* dane_keep_fresh - strmap_filter callback: drop expired outcomes */
@@ -574,32 +577,53 @@ void    dane_flush(struct dane *d, const char *domain)
 }
 
 /* dane_lookup - cached, shared, or new */
+/* job_new - a lookup for domain, started from the loop */
+static struct job *job_new(struct dane *d, const char *domain, enum resolver_pri pri)
+{
+    struct job *j = xcalloc(1, sizeof(*j));
+
+    j->d = d;
+    j->gen = d->gen;
+    j->pri = pri;
+    j->domain = xstrdup(domain);
+    j->ttl = RESOLVER_TTL_MAX;
+    j->qmx.job = j;
+    strmap_put(d->jobs, domain, j);
+    j->pending = 1;
+    /* Start from the loop, never inside the caller: every answer may be
+     * cached, and a job that finished there would free its waiter under it. */
+    event_base_once(d->base, -1, EV_TIMEOUT, job_start, j, NULL);
+    return j;
+}
+
+/*
+ * dane_lookup - cached, shared, or new. A domain whose cached outcome has
+ * less than a third of its life left is looked up again in the background
+ * while the cached one answers, as a known domain (ahead of first
+ * contacts): a domain in use never waits for its own refresh.
+ */
 struct dane_wait *dane_lookup(struct dane *d, const char *domain, dane_cb cb, void *ctx)
 {
     struct cached *c = strmap_get(d->cache, domain);
     struct dane_wait *w;
     struct job *j;
+    time_t  t = now();
 
-    if (c != NULL && c->expires > now()) {
+    if (c != NULL && c->expires > t) {
+	if ((c->expires - t) * 3 < c->life && strmap_get(d->jobs, domain) == NULL) {
+	    msg_debug("DANE outcome refreshed ahead of expiry domain=%s expires_in=%lds",
+		      domain, (long) (c->expires - t));
+	    job_new(d, domain, RESOLVER_KNOWN);
+	}
 	cb(ctx, &c->res);
 	return NULL;
     }
     w = xcalloc(1, sizeof(*w));
     w->cb = cb;
     w->ctx = ctx;
-    if ((j = strmap_get(d->jobs, domain)) == NULL) {
-	j = xcalloc(1, sizeof(*j));
-	j->d = d;
-	j->gen = d->gen;
-	j->domain = xstrdup(domain);
-	j->ttl = RESOLVER_TTL_MAX;
-	j->qmx.job = j;
-	strmap_put(d->jobs, domain, j);
-	j->pending = 1;
-	/* Start from the loop, never inside this call: every answer may be
-	 * cached, and a job that finished here would free w under us. */
-	event_base_once(d->base, -1, EV_TIMEOUT, job_start, j, NULL);
-    }
+    /* An expired outcome still says the domain is known. */
+    if ((j = strmap_get(d->jobs, domain)) == NULL)
+	j = job_new(d, domain, c ? RESOLVER_KNOWN : RESOLVER_FIRST);
     w->job = j;
     w->next = j->waiters;
     j->waiters = w;

@@ -39,10 +39,19 @@ struct rquery {
     int     type;
     int     async_id;
     bool    started;
-    const char *start_error;		/* ub_resolve_async refused: why */
-    struct event *timer;
+    bool    queued;			/* in a start queue */
+    bool    nocache;			/* a load failure: not the name's fault */
+    enum resolver_pri pri;
+    const char *start_error;		/* not started (refused, queue full): why */
+    struct event *timer;		/* queue deadline, then the resolution's */
     struct waiter *waiters, **tail;
-    struct rquery *qnext;		/* in the start queue */
+    struct rquery *qprev, *qnext;	/* in its start queue */
+};
+
+/* A start queue: oldest first. */
+struct rqueue {
+    struct rquery *head, *tail;
+    int     n;
 };
 
 struct resolver {
@@ -53,11 +62,11 @@ struct resolver {
     struct event *sweep;		/* expires cache entries */
     int     timeout_ms;
     int     max_inflight;
+    int     first_max;			/* of which first contacts may take */
     int     inflight;
-    int     queued;
     struct strmap *cache;		/* key -> struct answer_ref */
     struct strmap *pending;		/* key -> struct rquery */
-    struct rquery *qhead, **qtail;
+    struct rqueue queue[2];		/* by enum resolver_pri */
 };
 
 /* now - monotonic seconds */
@@ -217,6 +226,63 @@ static struct answer_ref *answer_from_ub(const struct ub_result *res)
 }
 
 static void resolver_start(struct rquery *q);
+static void resolver_dequeue(struct resolver *r);
+static void resolver_timeout(evutil_socket_t fd, short what, void *arg);
+
+/* queue_add - q at the tail of r's queue for its priority */
+static void queue_add(struct resolver *r, struct rquery *q)
+{
+    struct rqueue *rq = &r->queue[q->pri];
+
+    q->qnext = NULL;
+    q->qprev = rq->tail;
+    *(rq->tail ? &rq->tail->qnext : &rq->head) = q;
+    rq->tail = q;
+    rq->n++;
+    q->queued = true;
+}
+
+/* queue_del - q out of its queue */
+static void queue_del(struct resolver *r, struct rquery *q)
+{
+    struct rqueue *rq = &r->queue[q->pri];
+
+    *(q->qprev ? &q->qprev->qnext : &rq->head) = q->qnext;
+    *(q->qnext ? &q->qnext->qprev : &rq->tail) = q->qprev;
+    q->qprev = q->qnext = NULL;
+    rq->n--;
+    q->queued = false;
+}
+
+/* can_start - a slot for pri: first contacts leave a quarter to the known */
+static bool can_start(const struct resolver *r, enum resolver_pri pri)
+{
+    return r->inflight < (pri == RESOLVER_KNOWN ? r->max_inflight : r->first_max);
+}
+
+/* resolver_dequeue - start what the slots allow, known domains first */
+static void resolver_dequeue(struct resolver *r)
+{
+    for (int pri = RESOLVER_KNOWN; pri >= RESOLVER_FIRST; pri--) {
+	while (r->queue[pri].head && can_start(r, (enum resolver_pri) pri)) {
+	    struct rquery *q = r->queue[pri].head;
+
+	    queue_del(r, q);
+	    event_del(q->timer);
+	    resolver_start(q);
+	}
+    }
+}
+
+/* resolver_not_started - answer q as a failure from the loop, not cached */
+static void resolver_not_started(struct rquery *q, const char *why)
+{
+    struct timeval zero = {0, 0};
+
+    q->start_error = why;
+    q->nocache = true;
+    evtimer_add(q->timer, &zero);
+}
 
 /* resolver_finish - deliver an answer to every waiter, cache it */
 static void resolver_finish(struct rquery *q, struct answer_ref *ar)
@@ -236,7 +302,7 @@ static void resolver_finish(struct rquery *q, struct answer_ref *ar)
 	      dns_status_name(ar->a.status), dns_sec_name(ar->a.sec), ar->a.ttl,
 	      ar->a.why ? " why=" : "", ar->a.why ? ar->a.why : "");
     ar->expires = now() + ar->a.ttl;
-    if (q->gen == r->gen) {		/* not flushed while it ran */
+    if (q->gen == r->gen && !q->nocache) {	/* not flushed while it ran */
 	ar->refs++;			/* the cache's reference */
 	if ((old = strmap_put(r->cache, q->key, ar)) != NULL)
 	    answer_release(old);
@@ -250,14 +316,7 @@ static void resolver_finish(struct rquery *q, struct answer_ref *ar)
     free(q->key);
     free(q->name);
     free(q);
-    while (r->qhead && r->inflight < r->max_inflight) {
-	struct rquery *s = r->qhead;
-
-	if ((r->qhead = s->qnext) == NULL)
-	    r->qtail = &r->qhead;
-	r->queued--;
-	resolver_start(s);
-    }
+    resolver_dequeue(r);
 }
 
 /* resolver_ub_done - libunbound's callback, from ub_process() */
@@ -283,6 +342,15 @@ static void resolver_timeout(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
+    if (q->queued) {
+	/* Waited its whole deadline for a slot: the resolver is busy. */
+	queue_del(q->r, q);
+	q->nocache = true;
+	snprintf(why, sizeof(why), "not started within %d ms (resolver busy)",
+		 q->r->timeout_ms);
+	resolver_finish(q, answer_failed(why));
+	return;
+    }
     if (q->start_error) {
 	resolver_finish(q, answer_failed(q->start_error));
 	return;
@@ -302,7 +370,6 @@ static void resolver_start(struct rquery *q)
     q->started = true;
     r->inflight++;
     err = ub_resolve_async(r->ub, q->name, q->type, 1, q, resolver_ub_done, &q->async_id);
-    q->timer = evtimer_new(r->base, resolver_timeout, q);
     if (err != 0) {
 	/* Answered from the loop, as the header promises, never from here. */
 	q->start_error = ub_strerror(err);
@@ -313,8 +380,9 @@ static void resolver_start(struct rquery *q)
 
 /* resolver_query - cached, shared, or new */
 void    resolver_query(struct resolver *r, const char *name, int type,
-		               resolver_cb cb, void *ctx)
+		               enum resolver_pri pri, resolver_cb cb, void *ctx)
 {
+    struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
     char    key[RESOLVER_KEY_MAX], tbuf[16];
     struct answer_ref *ar;
     struct rquery *q;
@@ -340,6 +408,13 @@ void    resolver_query(struct resolver *r, const char *name, int type,
     if ((q = strmap_get(r->pending, key)) != NULL) {
 	*q->tail = w;
 	q->tail = &w->next;
+	if (q->queued && pri > q->pri) {	/* a known domain asks too */
+	    queue_del(r, q);
+	    q->pri = pri;
+	    queue_add(r, q);
+	    evtimer_add(q->timer, &tv);	/* the known asker's wait starts now */
+	    resolver_dequeue(r);
+	}
 	return;
     }
     q = xcalloc(1, sizeof(*q));
@@ -350,14 +425,18 @@ void    resolver_query(struct resolver *r, const char *name, int type,
     q->type = type;
     q->waiters = w;
     q->tail = &w->next;
+    q->pri = pri;
+    q->timer = evtimer_new(r->base, resolver_timeout, q);
     strmap_put(r->pending, key, q);
     msg_debug("DNS query name=%s type=%s", name, dns_type_name(type, tbuf, sizeof(tbuf)));
-    if (r->inflight < r->max_inflight) {
+    if (can_start(r, pri) && r->queue[pri].head == NULL) {
 	resolver_start(q);
+    } else if (pri == RESOLVER_FIRST
+	       && r->queue[pri].n >= RESOLVER_QUEUE_FACTOR * r->max_inflight) {
+	resolver_not_started(q, "resolver busy: too many first contacts waiting");
     } else {
-	*r->qtail = q;
-	r->qtail = &q->qnext;
-	r->queued++;
+	queue_add(r, q);
+	evtimer_add(q->timer, &tv);	/* the most it waits for a slot */
     }
 }
 
@@ -479,9 +558,9 @@ struct resolver *resolver_new(struct event_base *base, const struct cfg *c,
     r->ub = ub;
     r->timeout_ms = timeout_ms;
     r->max_inflight = max_inflight;
+    r->first_max = max_inflight - max_inflight / 4;
     r->cache = strmap_new();
     r->pending = strmap_new();
-    r->qtail = &r->qhead;
     r->ub_event = event_new(base, ub_fd(ub), EV_READ | EV_PERSIST,
 			    resolver_ub_readable, r);
     event_add(r->ub_event, NULL);
@@ -562,6 +641,6 @@ void    resolver_stats(const struct resolver *r, int *inflight, int *queued,
 		               size_t *cached)
 {
     *inflight = r->inflight;
-    *queued = r->queued;
+    *queued = r->queue[RESOLVER_FIRST].n + r->queue[RESOLVER_KNOWN].n;
     *cached = strmap_count(r->cache);
 }

@@ -14,10 +14,19 @@
  * are cached for their TTL (bounded by RESOLVER_TTL_MIN/MAX); failures
  * (SERVFAIL, timeout, bogus) are cached for RESOLVER_FAIL_TTL so that a
  * broken domain is not re-asked on every message. Queries for the same name
- * and type in flight at once share one resolution. At most max_inflight
- * resolutions run at once; the others wait in a queue. Every resolution has
+ * and type in flight at once share one resolution. Every resolution has
  * its own deadline (an authoritative server that is down gives no answer at
  * all): at the deadline it is cancelled and answered as a failure.
+ *
+ * Load, so that a flood of unknown names cannot delay known domains: at most
+ * max_inflight resolutions run at once, of which first contacts
+ * (RESOLVER_FIRST) may take three quarters; the rest is kept for domains
+ * already known (RESOLVER_KNOWN: refreshes, domains with an outcome), whose
+ * queue goes first. A queued query waits at most timeout_ms to start, then
+ * fails ("not started in time"); at most RESOLVER_QUEUE_FACTOR x max_inflight
+ * first contacts wait, a further one fails at once. Such failures say
+ * nothing of the name and are not cached. A known asker joining a queued
+ * first contact moves it to the known queue.
  */
 #ifndef DESTCTL_RESOLVER_H
 #define DESTCTL_RESOLVER_H
@@ -32,6 +41,13 @@
 #define RESOLVER_TTL_MIN	5	/* seconds, for any cached answer */
 #define RESOLVER_TTL_MAX	3600
 #define RESOLVER_FAIL_TTL	30	/* failures are re-asked after this */
+#define RESOLVER_QUEUE_FACTOR	8	/* first contacts queued per slot */
+
+/* Who is asking: a first contact, or a domain already known. */
+enum resolver_pri {
+    RESOLVER_FIRST,
+    RESOLVER_KNOWN,
+};
 
 enum dns_sec {
     DNS_INSECURE,			/* no DNSSEC for this name */
@@ -78,18 +94,19 @@ extern struct resolver *resolver_free(struct resolver *r);
 
 /*
  * resolver_query - ask for name (an A-label domain, no trailing dot) and type
- * (1 A, 28 AAAA, 15 MX, 52 TLSA, 16 TXT...). A cached answer is delivered
- * before the call returns; otherwise cb runs later from the loop.
+ * (1 A, 28 AAAA, 15 MX, 52 TLSA, 16 TXT...) on behalf of pri. A cached
+ * answer is delivered before the call returns; otherwise cb runs later from
+ * the loop.
  */
 extern void resolver_query(struct resolver *r, const char *name, int type,
-			           resolver_cb cb, void *ctx);
+			           enum resolver_pri pri, resolver_cb cb, void *ctx);
 
 /* resolver_flush - forget cached answers for name and every name under it
  * (every type), or all (NULL); resolutions running now deliver their answers
  * but do not cache them. */
 extern void resolver_flush(struct resolver *r, const char *name);
 
-/* resolver_stats - resolutions in flight, queued, cache entries. */
+/* resolver_stats - resolutions in flight, queued (both queues), cache entries. */
 extern void resolver_stats(const struct resolver *r, int *inflight, int *queued,
 			           size_t *cached);
 

@@ -69,6 +69,7 @@ struct job {
     bool    refresh;			/* fetch even if the id is unchanged */
     bool    background;			/* a retry: remembered failures do not
 					 * answer it */
+    enum resolver_pri pri;		/* known domains go ahead of first contacts */
     char    txt_id[STS_ID_MAX + 1];	/* "" when no valid TXT */
     char    txt_why[160];
     int     pending;			/* address queries outstanding */
@@ -236,7 +237,7 @@ static void job_use_policy(struct job *j)
 		 k->policy->max_age, (long) (k->expires_at - time(NULL)));
 	snprintf(k->announced, sizeof(k->announced), "%s", k->id);
     }
-    resolver_query(j->s->r, j->domain, T_MX, job_mx_answer, j);
+    resolver_query(j->s->r, j->domain, T_MX, j->pri, job_mx_answer, j);
 }
 
 /* job_no_policy - nothing valid to apply */
@@ -351,8 +352,8 @@ static void job_fetch(struct job *j)
 
     snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
     j->pending = 2;
-    resolver_query(j->s->r, host, T_A, job_addr_answer, j);
-    resolver_query(j->s->r, host, T_AAAA, job_addr_answer, j);
+    resolver_query(j->s->r, host, T_A, j->pri, job_addr_answer, j);
+    resolver_query(j->s->r, host, T_AAAA, j->pri, job_addr_answer, j);
 }
 
 /*
@@ -500,7 +501,7 @@ static void job_start(evutil_socket_t fd, short what, void *arg)
 	return;
     }
     snprintf(name, sizeof(name), "_mta-sts.%s", j->domain);
-    resolver_query(j->s->r, name, T_TXT, job_txt_answer, j);
+    resolver_query(j->s->r, name, T_TXT, j->pri, job_txt_answer, j);
 }
 
 /* job_new - a lookup for domain, started from the loop */
@@ -511,6 +512,8 @@ static struct job *job_new(struct sts *s, const char *domain, bool refresh)
     j->s = s;
     j->domain = xstrdup(domain);
     j->refresh = refresh;
+    /* A domain with a policy or a remembered failure is known. */
+    j->pri = refresh || strmap_get(s->known, domain) ? RESOLVER_KNOWN : RESOLVER_FIRST;
     strmap_put(s->jobs, domain, j);
     event_base_once(s->base, -1, EV_TIMEOUT, job_start, j, NULL);
     return j;
