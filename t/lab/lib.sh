@@ -9,6 +9,15 @@ scen_lines() {
 	awk -v t="$1" '$1 == t' "${2:-$LAB_SCENARIOS}"
 }
 
+# scen_servers - "ADDR HOST CERT" once per SMTP server address: the first
+# mx or host record with that ADDR (mx records without an address of their
+# own, ADDR "-", and the null MX are no servers). The server at ADDR greets
+# as HOST and presents HOST's certificate, whatever other names share ADDR.
+scen_servers() {
+	awk '$1 == "mx" && $5 != "-" && !seen[$5]++ { print $5, $4, $6 }
+		$1 == "host" && !seen[$4]++ { print $4, $3, $5 }' "$LAB_SCENARIOS"
+}
+
 # scen_get KEY WORDS... - the value of KEY=value among WORDS ('' if absent)
 scen_get() {
 	local key=$1 w
