@@ -60,7 +60,7 @@ static void agent_restart_needed(const struct cfg *old, const struct cfg *new)
 }
 
 /* agent_reload - validate completely, then swap */
-int     agent_reload(struct agent *a)
+int     agent_reload(struct agent *a, char *why, size_t whysz)
 {
     struct diag d;
     struct cfg *c;
@@ -71,6 +71,7 @@ int     agent_reload(struct agent *a)
 	diag_log(&d);
 	msg_warn("reload refused: %s has %d error%s; the running configuration "
 		 "stays in force", a->config_path, d.nerrors, d.nerrors == 1 ? "" : "s");
+	snprintf(why, whysz, "%s", diag_first_error(&d) ? diag_first_error(&d) : "invalid");
 	diag_release(&d);
 	return -1;
     }
@@ -83,6 +84,8 @@ int     agent_reload(struct agent *a)
     ac->refs = 1;
     agent_cfg_release(a->cur);
     a->cur = ac;
+    a->loaded = time(NULL);
+    a->generation++;
     msg_info("configuration reloaded file=%s destinations=%zu", a->config_path,
 	     c->profiles->n);
     return 0;

@@ -39,6 +39,8 @@ struct agent {
     struct sm_server *control;		/* root-only: status, flush, reload */
     struct lookup *lookup;		/* the socketmap maps' answers */
     time_t  started;
+    time_t  loaded;			/* the configuration in force, when */
+    unsigned long generation;		/* 1 at start, +1 per reload */
 };
 
 /* agent_cfg_hold, agent_cfg_release - reference the snapshot in force. */
@@ -46,7 +48,8 @@ extern struct agent_cfg *agent_cfg_hold(struct agent *a);
 extern void agent_cfg_release(struct agent_cfg *ac);
 
 /* agent_reload - load the configuration again; a bad one is refused (its
- * errors logged) and the running one kept. 0 when the new one is in force. */
-extern int agent_reload(struct agent *a);
+ * errors logged, the first also in why) and the running one kept. 0 when
+ * the new one is in force. */
+extern int agent_reload(struct agent *a, char *why, size_t whysz);
 
 #endif

@@ -18,6 +18,6 @@ extern void control_handle(void *ctx, struct sm_request *req, const char *cmd,
 
 /* control_reload - agent_reload(), and lookup forgets on success; 0 when
  * the new configuration is in force. */
-extern int control_reload(struct agent *a);
+extern int control_reload(struct agent *a, char *why, size_t whysz);
 
 #endif

@@ -97,11 +97,12 @@ static void write_pid_file(const char *path)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct agent *a = arg;
+    char    why[256];
 
     (void) what;
     if (sig == SIGHUP) {
 	msg_info("SIGHUP: reloading %s", a->config_path);
-	control_reload(a);
+	(void) control_reload(a, why, sizeof(why));
     } else {
 	msg_info("signal %d: stopping", (int) sig);
 	event_base_loopbreak(a->base);
@@ -156,7 +157,8 @@ int     main(int argc, char **argv)
 
     memset(&a, 0, sizeof(a));
     a.config_path = opts.config;
-    a.started = time(NULL);
+    a.started = a.loaded = time(NULL);
+    a.generation = 1;
     a.base = event_base_new();
     a.cur = xcalloc(1, sizeof(*a.cur));
     a.cur->cfg = c;

@@ -30,11 +30,41 @@
 #define LOOKUP_REPLY_MAX 4096
 #define LOOKUP_LAST_MAX	100000	/* domains whose last answer is kept */
 
+#define LOOKUP_KINDS_MAX	64	/* distinct TEMP causes counted */
+
 struct lookup {
     struct agent *a;
     struct strmap *last;		/* domain -> last reply (char *), to log changes */
     unsigned long requests, temps;
+    unsigned long answers[5];		/* by enum sockmap_status */
+    struct strmap *temp_kinds;		/* "dane=X sts=Y" -> unsigned long * */
 };
+
+/* lookup_reply - count, then reply */
+static void lookup_reply(struct lookup *l, struct sm_request *req, enum sockmap_status st,
+			         const char *text)
+{
+    if ((size_t) st < sizeof(l->answers) / sizeof(l->answers[0]))
+	l->answers[st]++;
+    sm_reply(req, st, text);
+}
+
+/* lookup_count_temp - one more TEMP for the outcomes in; bounded */
+static void lookup_count_temp(struct lookup *l, const struct decide_input *in)
+{
+    char    kind[48];
+    unsigned long *n;
+
+    snprintf(kind, sizeof(kind), "dane=%s sts=%s", dane_outcome_name(in->dane),
+	     sts_state_name(in->sts.state));
+    if ((n = strmap_get(l->temp_kinds, kind)) == NULL) {
+	if (strmap_count(l->temp_kinds) >= LOOKUP_KINDS_MAX)
+	    return;
+	n = xcalloc(1, sizeof(*n));
+	strmap_put(l->temp_kinds, kind, n);
+    }
+    (*n)++;
+}
 
 /* A request waiting for the outcomes its decision needs. */
 struct pending {
@@ -103,22 +133,23 @@ static void lookup_answer(struct lookup *l, struct sm_request *req, bool profile
 	buf_reset(policy);
 	buf_puts(policy, "TEMP");
 	l->temps++;
+	lookup_count_temp(l, in);
     }
     lookup_log_change(l, domain, p, in, d, policy->data);
     if (buf_overflow(policy)) {
-	sm_reply(req, SOCKMAP_TEMP, "reply too large");
+	lookup_reply(l, req, SOCKMAP_TEMP, "reply too large");
     } else if (profile_map) {
 	out = buf_alloc(256, LOOKUP_REPLY_MAX);
 	render_profile(in, p->domain ? p->domain : "default", d, policy->data, out);
 	if (buf_overflow(out))
-	    sm_reply(req, SOCKMAP_TEMP, "reply too large");
+	    lookup_reply(l, req, SOCKMAP_TEMP, "reply too large");
 	else
-	    sm_reply(req, SOCKMAP_OK, out->data);
+	    lookup_reply(l, req, SOCKMAP_OK, out->data);
 	buf_free(out);
     } else if (temp) {
-	sm_reply(req, SOCKMAP_TEMP, d->reason);
+	lookup_reply(l, req, SOCKMAP_TEMP, d->reason);
     } else {
-	sm_reply(req, SOCKMAP_OK, policy->data);
+	lookup_reply(l, req, SOCKMAP_OK, policy->data);
     }
     buf_free(policy);
 }
@@ -258,7 +289,7 @@ static void lookup_route(struct lookup *l, struct sm_request *req, bool profile_
     struct decision d;
 
     if (p == NULL) {
-	sm_reply(req, SOCKMAP_NOTFOUND, "");
+	lookup_reply(l, req, SOCKMAP_NOTFOUND, "");
     } else {
 	lookup_input(&in, p, key);
 	in.route = true;
@@ -299,20 +330,20 @@ void    lookup_handle(void *ctx, struct sm_request *req, const char *map,
     else {
 	log_sanitize(safe, sizeof(safe), map, strlen(map));
 	msg_info("request for an unknown map map=%s", safe);
-	sm_reply(req, SOCKMAP_PERM, "unknown map");
+	lookup_reply(l, req, SOCKMAP_PERM, "unknown map");
 	return;
     }
     if (key[0] == '.') {
-	sm_reply(req, SOCKMAP_NOTFOUND, "");
+	lookup_reply(l, req, SOCKMAP_NOTFOUND, "");
     } else if (key[0] == '[' || strchr(key, ':') != NULL) {
 	/* A next hop, "[192.0.2.1]" included: NOTFOUND unless routed to. */
 	lookup_route(l, req, profile_map, key);
     } else if (lookup_is_ip(key)) {
-	sm_reply(req, SOCKMAP_NOTFOUND, "");
+	lookup_reply(l, req, SOCKMAP_NOTFOUND, "");
     } else if (domain_normalize(key, domain, why, sizeof(why)) < 0) {
 	log_sanitize(safe, sizeof(safe), key, strlen(key));
 	msg_info("invalid domain in request map=%s key=%s reason=\"%s\"", map, safe, why);
-	sm_reply(req, SOCKMAP_PERM, "invalid domain name");
+	lookup_reply(l, req, SOCKMAP_PERM, "invalid domain name");
     } else {
 	lookup_domain(l, req, profile_map, domain);
     }
@@ -325,6 +356,7 @@ struct lookup *lookup_new(struct agent *a)
 
     l->a = a;
     l->last = strmap_new();
+    l->temp_kinds = strmap_new();
     return l;
 }
 
@@ -335,13 +367,36 @@ struct lookup *lookup_free(struct lookup *l)
 	return NULL;
     lookup_forget(l);
     strmap_free(l->last);
+    strmap_filter(l->temp_kinds, lookup_free_last, NULL);
+    strmap_free(l->temp_kinds);
     free(l);
     return NULL;
 }
 
-/* lookup_stats - the counters */
-void    lookup_stats(const struct lookup *l, struct lookup_stats *st)
+/* lookup_top_one - strmap_filter callback: keep the most frequent kinds */
+static bool lookup_top_one(const char *kind, void *value, void *ctx)
 {
+    struct lookup_stats *st = ctx;
+    unsigned long n = *(unsigned long *) value;
+    int     i = LOOKUP_TEMP_KINDS;
+
+    while (i > 0 && (st->temp_top[i - 1].kind[0] == '\0' || st->temp_top[i - 1].n < n))
+	i--;
+    if (i < LOOKUP_TEMP_KINDS) {
+	memmove(&st->temp_top[i + 1], &st->temp_top[i],
+		(LOOKUP_TEMP_KINDS - i - 1) * sizeof(st->temp_top[0]));
+	snprintf(st->temp_top[i].kind, sizeof(st->temp_top[i].kind), "%s", kind);
+	st->temp_top[i].n = n;
+    }
+    return true;
+}
+
+/* lookup_stats - the counters */
+void    lookup_stats(struct lookup *l, struct lookup_stats *st)
+{
+    memset(st, 0, sizeof(*st));
     st->requests = l->requests;
     st->temps = l->temps;
+    memcpy(st->answers, l->answers, sizeof(st->answers));
+    strmap_filter(l->temp_kinds, lookup_top_one, st);
 }

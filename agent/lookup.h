@@ -15,9 +15,16 @@
 struct agent;
 struct lookup;
 
+#define LOOKUP_TEMP_KINDS	8	/* TEMP causes kept for status */
+
 struct lookup_stats {
     unsigned long requests;		/* socketmap requests answered or pending */
     unsigned long temps;		/* TEMP decisions */
+    unsigned long answers[5];		/* by enum sockmap_status */
+    struct {
+	char    kind[48];		/* "dane=pending sts=not-asked" */
+	unsigned long n;
+    } temp_top[LOOKUP_TEMP_KINDS];	/* most frequent first; kind "" unused */
 };
 
 /* lookup_new - answers for a's maps; a's snapshot, DANE and MTA-STS are
@@ -35,7 +42,8 @@ extern void lookup_handle(void *ctx, struct sm_request *req, const char *map,
  * anew (after a reload or a flush). */
 extern void lookup_forget(struct lookup *l);
 
-/* lookup_stats - the counters. */
-extern void lookup_stats(const struct lookup *l, struct lookup_stats *st);
+/* lookup_stats - the counters; TEMP decisions by the outcomes that caused
+ * them (the DANE outcome and the MTA-STS state), most frequent first. */
+extern void lookup_stats(struct lookup *l, struct lookup_stats *st);
 
 #endif

@@ -132,3 +132,44 @@ char   *buf_steal(struct buf *b)
     free(b);
     return s;
 }
+
+/* buf_put_pct - RFC 3986 unreserved kept, %XX else */
+void    buf_put_pct(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+	if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+	    || (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL) {
+	    buf_putc(b, *p);
+	} else {
+	    buf_putc(b, '%');
+	    buf_putc(b, hex[*p >> 4]);
+	    buf_putc(b, hex[*p & 15]);
+	}
+    }
+}
+
+/* hexval - a hex digit's value, or -1 */
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* pct_decode - %XX in place */
+char   *pct_decode(char *s)
+{
+    char   *r = s, *w = s;
+
+    while (*r) {
+	if (r[0] == '%' && hexval(r[1]) >= 0 && hexval(r[2]) >= 0) {
+	    *w++ = (char) (hexval(r[1]) * 16 + hexval(r[2]));
+	    r += 3;
+	} else {
+	    *w++ = *r++;
+	}
+    }
+    *w = '\0';
+    return s;
+}

@@ -53,6 +53,14 @@ extern void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 /* buf_consume - drop the first n bytes (n <= len), moving the rest down. */
 extern void buf_consume(struct buf *b, size_t n);
 
+/* buf_put_pct - append s percent-encoded: RFC 3986 unreserved characters
+ * (letters, digits, "-._~") as they are, every other byte as %XX. */
+extern void buf_put_pct(struct buf *b, const char *s);
+
+/* pct_decode - decode %XX in s, in place; returns s. A malformed escape is
+ * left as it is. */
+extern char *pct_decode(char *s);
+
 /* buf_overflow - true when some write did not fit since the last reset. */
 static inline bool buf_overflow(const struct buf *b)
 {

@@ -226,12 +226,56 @@ close $_ for @conns;
 # The control socket: root only
 is((stat("$dir/control.sock"))[2] & 07777, 0600, 'the control socket is mode 0600');
 is((stat($sock))[2] & 07777, 0660, 'the socketmap socket is mode 0660');
-like(sockmap_query("$dir/control.sock", 'status', '-'), qr/^OK version=\S+ uptime=\d+ destinations=3 clients=\d+ requests=\d+ /,
+like(sockmap_query("$dir/control.sock", 'status', '-'), qr/^OK version=\S+ uptime=\d+ config=\S+ loaded=\d+ generation=\d+ destinations=3 clients=\d+ requests=\d+ /,
      'control: status');
 is(sockmap_query("$dir/control.sock", 'flush', 'Bogus.Test.'), 'OK bogus.test', 'control: flush DOMAIN');
 is(sockmap_query("$dir/control.sock", 'reload', '-'), 'OK reloaded', 'control: reload');
 is(sockmap_query("$dir/control.sock", 'shutdown', '-'), 'PERM unknown command: status, flush DOMAIN|-, reload, ack-cache',
    'control: an unknown command');
+
+# The same through destctl, as a postmaster types it
+my ($rc, $st) = destctl($dir, 'status');
+is($rc, 0, 'destctl status: exit 0');
+like($st, qr/^destctld \S+, up \S+/, 'status: version and uptime first');
+like($st, qr/^config +\Q$dir\E\/destctl\.conf \(loaded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, generation \d+\), 3 destinations$/m,
+     'status: the configuration in force');
+like($st, qr/^answers +ok \d+, notfound [1-9]\d*, temp \d+, perm [1-9]\d*$/m, 'status: answers by kind');
+like($st, qr/^policy cache +ok \(\Q$dir\E\/cache\.db\)$/m, 'status: the policy cache');
+my $gen = ($st =~ /generation (\d+)/)[0];
+system('lab-dns stop child');
+like(postmap('fresh.plain.test'), qr/^ERROR: .*DANE lookup not finished in time for fresh\.plain\.test/, 'a TEMP answer (DNS down)');
+system('lab-dns start child');
+like((destctl($dir, 'status'))[1], qr/^TEMP causes +dane=pending sts=not-asked:1$/m, 'status: TEMP answers by their cause');
+($rc, my $json) = destctl($dir, 'status', '--json');
+is($rc, 0, 'status --json: exit 0');
+like($json, qr/^\{"version": "[^"]+", "uptime": \d+, "config": "\Q$dir\E\/destctl\.conf", .*"cache": "ok", "cache_file": "[^"]+"\}$/,
+     'status --json: one object, numbers as numbers');
+my $before_flush = length(slurp("$dir/agent.log"));
+($rc, $out) = destctl($dir, 'flush', 'DANE-valid.test');
+is("$rc $out", "0 destctl: destctld forgot what it had cached for dane-valid.test\n", 'destctl flush DOMAIN');
+is(postmap('dane-valid.test'), 'dane', 'asked again after the flush');
+like(substr(slurp("$dir/agent.log"), $before_flush), qr/debug: DNS query name=dane-valid\.test type=MX/,
+     'and resolved anew (debug log)');
+($rc, $out) = destctl($dir, 'flush', '--all');
+is("$rc $out", "0 destctl: destctld forgot everything it had cached\n", 'destctl flush --all');
+($rc, $out) = destctl($dir, 'reload');
+is("$rc $out", "0 destctl: destctld reloaded its configuration\n", 'destctl reload');
+like((destctl($dir, 'status'))[1], qr/generation @{[$gen + 1]}\)/, 'the generation moved on');
+my $dgood = slurp("$dir/destinations.conf");
+spew("$dir/destinations.conf", $dgood . "oops = ;\n");
+($rc, $out) = destctl($dir, 'reload');
+is($rc, 2, 'destctl reload with a broken configuration: exit 2');
+like($out, qr/^\Q$dir\E\/destinations\.conf:\d+: syntax error\n.*\ndestctl: destctld was not asked to reload: it keeps running its last good configuration$/s,
+     'the errors with FILE:LINE, and what that means');
+like(sockmap_query("$dir/control.sock", 'reload', '-'), qr/^PERM \Q$dir\E\/destinations\.conf:\d+: syntax error$/,
+     'asked anyway, the agent refuses with the first error');
+spew("$dir/destinations.conf", $dgood);
+is(postmap('dane-valid.test'), 'dane', 'the agent keeps answering');
+($rc, $out) = destctl($dir, 'ack-cache');
+is("$rc $out", "0 destctl: the lost MTA-STS policies are acknowledged\n", 'destctl ack-cache');
+$out = `runuser -u nobody -- $TOP/build/destctl -c $dir/destctl.conf status 2>&1`;
+is($? >> 8, 1, 'status as another user: exit 1');
+like($out, qr/^destctl: permission denied on the control socket \Q$dir\E\/control\.sock: it is root's/, 'with a clear message');
 
 # Debian's stock master.cf, smtp(8) chrooted in the queue directory: the inet
 # socketmap still reaches the agent. The chroot gets what Debian's

@@ -4,7 +4,8 @@
  * destctl.c parses the command line and dispatches; cli_show.c has list and
  * detail; cli_change.c new, edit, delete, default and clear; cli_file.c
  * export, import, check-config and the atomic rewrite of the destinations
- * file. Each command returns the process exit status.
+ * file; cli_agent.c status, flush, reload and ack-cache, through the running
+ * agent's control socket. Each command returns the process exit status.
  */
 #ifndef DESTCTL_CLI_H
 #define DESTCTL_CLI_H
@@ -23,6 +24,7 @@ struct cli {
     bool    json;			/* --json */
     bool    yes;			/* --yes */
     bool    merge;			/* --merge */
+    bool    all;			/* --all */
     int     argc;			/* command arguments, options removed */
     char  **argv;
     char  **opts;			/* --KEY VALUE pairs, flattened */
@@ -49,6 +51,10 @@ extern int cli_clear(struct cli *cli);
 extern int cli_export(struct cli *cli);
 extern int cli_import(struct cli *cli);
 extern int cli_check_config(struct cli *cli);
+extern int cli_status(struct cli *cli);
+extern int cli_flush(struct cli *cli);
+extern int cli_reload(struct cli *cli);
+extern int cli_ack_cache(struct cli *cli);
 
 /*
  * cli_commit - validate table t against c, write it as c's destinations file

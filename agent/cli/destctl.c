@@ -77,6 +77,31 @@ static const struct cli_command cli_commands[] = {
 	"and all destinations with its content. With --merge, add or replace\n"
 	"only the entries FILE has (and the default profile when FILE has one);\n"
 	"the others stay. export then import is an exact round trip.\n"},
+    {"status", cli_status, "status [--json]",
+	"Ask the running destctld, through its root-only control socket\n"
+	"(agent.control_socket), how it is: version, uptime, the configuration\n"
+	"in force (file, when loaded, generation), requests and answers by kind,\n"
+	"TEMP answers by the outcomes that caused them, DNS resolutions in flight\n"
+	"and queued, cached DANE outcomes, MTA-STS policies in force by mode, and\n"
+	"the state of the durable MTA-STS cache (ok; unwritable, with the\n"
+	"policies kept in memory meanwhile; lost, when policies known to have\n"
+	"existed were found nowhere at start: see ack-cache). With --json, the\n"
+	"same facts as one JSON object. Exits 1 when the agent cannot be asked\n"
+	"(not running, or the socket needs root), and when the cache is not ok.\n"},
+    {"flush", cli_flush, "flush DOMAIN|--all",
+	"Make the running destctld forget what it cached for DOMAIN and the\n"
+	"names under it (DNS answers, the DANE outcome, the decision logged),\n"
+	"or for everything with --all; an MTA-STS policy is read again from the\n"
+	"durable cache, never forgotten. The next lookup resolves anew.\n"},
+    {"reload", cli_reload, "reload",
+	"Make the running destctld load its configuration again, now; a\n"
+	"configuration with errors is refused (the first error is printed, all\n"
+	"are logged) and the running one stays in force. Exits 2 then.\n"},
+    {"ack-cache", cli_ack_cache, "ack-cache",
+	"Acknowledge that the durable MTA-STS cache lost policies (status says\n"
+	"cache lost=N, and destctld says so at every start until then): the\n"
+	"domains concerned get their profile's TLS level until their policies\n"
+	"are fetched again.\n"},
     {"check-config", cli_check_config, "check-config",
 	"Validate the whole configuration (destctl.conf and the destinations\n"
 	"file) and print every error and warning as FILE:LINE: message. Exits 2\n"
@@ -268,6 +293,8 @@ static int cli_parse(struct cli *cli, int argc, char **argv,
 	    cli->yes = true;
 	} else if (strcmp(a, "--merge") == 0) {
 	    cli->merge = true;
+	} else if (strcmp(a, "--all") == 0) {
+	    cli->all = true;
 	} else if (strncmp(a, "--", 2) == 0 && a[2]) {
 	    char   *eq = strchr(a, '=');
 

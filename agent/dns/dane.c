@@ -569,6 +569,13 @@ struct dane *dane_free(struct dane *d)
     return NULL;
 }
 
+/* dane_stats - for status */
+void    dane_stats(const struct dane *d, size_t *cached, size_t *running)
+{
+    *cached = strmap_count(d->cache);
+    *running = strmap_count(d->jobs);
+}
+
 /* dane_flush - forget outcomes */
 void    dane_flush(struct dane *d, const char *domain)
 {

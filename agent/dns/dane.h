@@ -74,6 +74,9 @@ extern struct dane_wait *dane_lookup(struct dane *d, const char *domain,
 /* dane_cancel - stop waiting; the lookup itself goes on and is cached. */
 extern void dane_cancel(struct dane_wait *w);
 
+/* dane_stats - outcomes cached, lookups running (for status). */
+extern void dane_stats(const struct dane *d, size_t *cached, size_t *running);
+
 /* dane_flush - forget the cached outcome of domain (NULL: all); lookups
  * running now deliver their outcomes but do not cache them. */
 extern void dane_flush(struct dane *d, const char *domain);

@@ -136,24 +136,6 @@ int     render_postfix(const struct decision *d, struct buf *out)
     return 0;
 }
 
-/* put_encoded - value percent-encoded: RFC 3986 unreserved kept, %XX else */
-static void put_encoded(struct buf *out, const char *value)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *s;
-
-    for (s = (const unsigned char *) value; *s; s++) {
-	if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')
-	    || (*s >= '0' && *s <= '9') || strchr("-._~", *s) != 0) {
-	    buf_putc(out, *s);
-	} else {
-	    buf_putc(out, '%');
-	    buf_putc(out, hex[*s >> 4]);
-	    buf_putc(out, hex[*s & 15]);
-	}
-    }
-}
-
 /* put_field - " key=value" (no leading space for the first field) */
 static void put_field(struct buf *out, size_t start, const char *key,
 		              const char *value)
@@ -161,7 +143,7 @@ static void put_field(struct buf *out, size_t start, const char *key,
     if (out->len > start)
 	buf_putc(out, ' ');
     buf_printf(out, "%s=", key);
-    put_encoded(out, value);
+    buf_put_pct(out, value);
 }
 
 /* render_profile - the `profile` map value, fields in INTERFACES.md order */

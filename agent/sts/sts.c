@@ -697,6 +697,27 @@ struct sts *sts_free(struct sts *s)
     return NULL;
 }
 
+/* sts_count_one - strmap_filter callback: a policy in force, by mode */
+static bool sts_count_one(const char *domain, void *value, void *ctx)
+{
+    struct known *k = value;
+    struct sts_stats *st = ctx;
+
+    (void) domain;
+    if (known_valid(k, time(NULL)))
+	*(k->policy->mode == STS_MODE_ENFORCE ? &st->enforce
+	  : k->policy->mode == STS_MODE_TESTING ? &st->testing : &st->none) += 1;
+    return true;
+}
+
+/* sts_stats - for status */
+void    sts_stats(struct sts *s, struct sts_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    strmap_filter(s->known, sts_count_one, st);
+    st->running = strmap_count(s->jobs);
+}
+
 /* sts_cache_state - the durable cache, for status */
 const char *sts_cache_state(const struct sts *s, char *buf, size_t bufsz)
 {

@@ -66,6 +66,15 @@ extern void sts_cancel(struct sts_wait *w);
  * the durable cache keeps its row and is read again on the next lookup. */
 extern void sts_forget(struct sts *s, const char *domain);
 
+/* MTA-STS for status: policies in force by mode, lookups running. */
+struct sts_stats {
+    size_t  enforce, testing, none;	/* valid policies by mode */
+    size_t  running;
+};
+
+/* sts_stats - what is in force now. */
+extern void sts_stats(struct sts *s, struct sts_stats *st);
+
 /* sts_cache_state - the durable cache for status: "ok", "none",
  * "unwritable pending=N", "lost=N" (see sts_keep.h); into buf. */
 extern const char *sts_cache_state(const struct sts *s, char *buf, size_t bufsz);
