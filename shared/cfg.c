@@ -124,6 +124,7 @@ static const struct cfg_key cfg_keys[] = {
 #define CFG_CERTIFICATES "certificates"
 #define CFG_BOUNCE_PROFILES "bounce_profiles"
 #define CFG_MAX_QUEUE_LIFETIME 8640000	/* 100 days, Postfix's own ceiling */
+#define CFG_NAME_MAX	64		/* a certificate's or bounce profile's name */
 
 /* cfg_type_phrase - a libconfig type for people */
 const char *cfg_type_phrase(int config_type)
@@ -388,11 +389,23 @@ static void cfg_check_members(const config_setting_t *g, const char *const *name
 static bool cfg_name_ok(const char *what, const char *name, const config_setting_t *g,
 			        const char *file, struct diag *d)
 {
+    char    safe[80];
+    size_t  len = strlen(name);
 
     if (name[0] == '\0' || strcmp(name, "none") == 0) {
 	cfg_diag(d, DIAG_ERROR, g, file,
 		 "%s: invalid name \"%s\" (empty and \"none\" are reserved)",
 		 what, name);
+	return false;
+    }
+    /* Names are written back into the destinations file and into Postfix's
+     * service names: letters, digits, '-', '_', '.' only, so that they read
+     * back as the same name wherever they go. */
+    if (len > CFG_NAME_MAX || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+				     "NOPQRSTUVWXYZ0123456789-_.") != len) {
+	log_sanitize(safe, sizeof(safe), name, len);
+	cfg_diag(d, DIAG_ERROR, g, file, "%s: invalid name \"%s\": use at most %d "
+		 "letters, digits, '-', '_' and '.'", what, safe, CFG_NAME_MAX);
 	return false;
     }
     return true;

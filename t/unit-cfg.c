@@ -37,6 +37,8 @@ static const struct {
     {"bad-chain.conf", DIR "bad-chain.conf:3: certificates: certificate \"partner\": "
 	"chain_file \"" DIR "missing-chain.pem\" cannot be read: No such file or directory"},
     {"bad-dup-cert.conf", DIR "bad-dup-cert.conf:4: certificates: duplicate name \"a\""},
+    {"bad-name.conf", DIR "bad-name.conf:3: certificates: invalid name \"part ner\": use "
+	"at most 64 letters, digits, '-', '_' and '.'"},
     {"bad-dup-domain.conf", DIR "bad-dup-domain.dest:3: duplicate destination "
 	"\"example.com\" (first at " DIR "bad-dup-domain.dest:2)"},
     {"bad-bad-domain.conf", DIR "bad-bad-domain.dest:2: destination \"ex_ample.com\": "

@@ -91,12 +91,34 @@ static void test_mx(void)
 			   name, sizeof(name)), "'-' and '_' are fine");
 	is_string("_mx-1_a.test", name, "and read as they are");
     }
+
+    /* RFC 1035 3.1: 255 bytes on the wire, whatever the caller's buffer. */
+    {
+	unsigned char wire[300];
+	char    big[1024];
+	size_t  n = 0;
+	static const size_t labs[] = {63, 63, 63, 61};
+
+	for (size_t l = 0; l < 4; l++) {
+	    wire[n++] = (unsigned char) labs[l];
+	    memset(wire + n, 'a', labs[l]);
+	    n += labs[l];
+	}
+	wire[n++] = 0;			/* 255 bytes: the longest name */
+	is_int(255, dns_name_from_wire(wire, n, big, sizeof(big)), "a 255-byte wire name");
+	is_int(253, (long) strlen(big), "is 253 characters");
+	memmove(wire + 2, wire, n);
+	wire[0] = 1;
+	wire[1] = 'b';			/* one more label: 257 bytes */
+	is_int(-1, dns_name_from_wire(wire, n + 2, big, sizeof(big)),
+	       "257 bytes: refused, even with room in the buffer");
+    }
 }
 
 int     main(void)
 {
     tap_log_capture();
-    plan(14 + 9 + 6);
+    plan(14 + 9 + 6 + 3);
     test_tlsa();
     test_mx();
     return exit_status();

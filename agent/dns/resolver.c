@@ -124,7 +124,8 @@ int     dns_name_from_wire(const unsigned char *p, size_t len, char *out, size_t
 	lab = p[i++];
 	if (lab == 0)
 	    break;
-	if (lab > 63 || i + lab > len || o + lab + 2 > outsz)
+	/* RFC 1035 3.1: 255 bytes of wire name at most (253 as text). */
+	if (lab > 63 || i + lab > len || o + lab + 2 > outsz || i + lab + 1 > 255)
 	    return -1;			/* compression pointers never occur here */
 	if (o > 0)
 	    out[o++] = '.';

@@ -119,7 +119,8 @@ extern const char *dns_type_name(int type, char *buf, size_t size);
 /*
  * dns_name_from_wire - decode an uncompressed wire-format host name at
  * p[0..len) into out (text, lower case, no trailing dot; "." for the root).
- * Returns bytes consumed, or -1 when malformed (bad label length, too long)
+ * Returns bytes consumed, or -1 when malformed (bad label length, longer
+ * than 255 bytes on the wire (RFC 1035 3.1) or than out)
  * or not a host name: a label byte other than a letter, digit, '-' or '_'
  * (a NUL or '.' inside a label would read as another name).
  */
