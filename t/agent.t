@@ -151,6 +151,19 @@ chmod 0666, "$dir2/destinations.conf";
 $out = `$TOP/build/destctld -f -c $dir2/destctl.conf 2>&1`;
 is($? >> 8, 2, 'start with a world-writable destinations file: exit 2');
 like($out, qr/\Q$dir2\E\/destinations\.conf: not safe to trust: .*writable by others \(mode 0666\)/, 'and the reason');
+chmod 0644, "$dir2/destinations.conf";
+# The pid file is written as root: never through a link, never into a file
+# that is not one of its own kind.
+(my $pconf = $conf) =~ s/pid_file = "[^"]*";/pid_file = "$dir2\/destctld.pid";/ or die 'no pid_file';
+$pconf =~ s/\Q$dir\E\/(destctld\.sock|control\.sock)/$dir2\/$1/g;
+$pconf =~ s/inet:127\.0\.0\.1:10027/inet:127.0.0.1:10037/;
+spew("$dir2/destctl.conf", $pconf);
+spew("$dir2/victim", "root's own file\n");
+symlink("$dir2/victim", "$dir2/destctld.pid");
+$out = `$TOP/build/destctld -f -c $dir2/destctl.conf 2>&1`;
+isnt($? >> 8, 0, 'a pid file that is a symbolic link: not started');
+like($out, qr/cannot write pid file \Q$dir2\E\/destctld\.pid: Too many levels of symbolic links/, 'and says why');
+is(slurp("$dir2/victim"), "root's own file\n", 'the file the link points at is untouched');
 
 # Malformed requests: PERM and a closed connection, never a crash
 for my $bad ('2:abc,', 'x:', '3:abcd', '0:,', '10:tlspolicyx,', '012:tlspolicy x,', "999999999:") {
