@@ -5,6 +5,8 @@
 #                   AddressSanitizer+UBSan, run every test (prove)
 #   make demo       install missing packages, build, show destctl at work
 #   make bench      run the benchmarks in bench/
+#   make fuzz       libFuzzer targets for every parser (fuzz/Makefile.inc):
+#                   FUZZ_SECONDS=60 each, or FUZZ_RUNS=10000000
 #   make install    PREFIX=/usr/local DESTDIR= (staging when DESTDIR is set)
 #   make deps       install the Debian packages the project needs (idempotent)
 #   make clean
@@ -73,6 +75,7 @@ DEB_BUILD  := gcc make libc6-dev pkg-config perl libconfig-dev libidn2-dev \
 # HTTP proxy for MTA-STS fetches, an SMTP client.
 DEB_TEST   := miltertest tinyproxy swaks
 DEB_LAB    := $(shell cat t/lab/packages 2>/dev/null | sed 's/\#.*//')
+DEB_FUZZ   := $(shell cat fuzz/packages 2>/dev/null | sed 's/\#.*//')
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -131,9 +134,10 @@ check: deps
 	$(ASAN_ENV) DESTCTL_BUILDS="build build/asan" prove -v --timer \
 	    $(UNIT_SRC:t/%.c=build/%.t) \
 	    $(UNIT_SRC:t/%.c=build/asan/%.t) $(wildcard t/*.t)
+	$(MAKE) fuzz-check
 
 deps:
-	@sh t/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_LAB)
+	@sh t/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_LAB) $(DEB_FUZZ)
 
 demo: deps
 	$(MAKE) all
@@ -169,3 +173,6 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# libFuzzer targets: make fuzz, make fuzz-check (run by check).
+-include fuzz/Makefile.inc
