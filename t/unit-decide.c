@@ -52,13 +52,15 @@ static const struct rule {
     enum refuse refuse;
     const char *may_failed;		/* with a failed MX host: NULL = same */
     enum refuse refuse_failed;
+    const char *strong_failed;
 } rules[] = {
     {DANE_OPPORTUNISTIC, DANE_OUT_NOT_ASKED, "TEMP", "TEMP", REFUSE_TEMP},
     {DANE_OPPORTUNISTIC, DANE_OUT_PENDING, "TEMP", "TEMP", REFUSE_TEMP},
     {DANE_OPPORTUNISTIC, DANE_OUT_ALL, "dane", "dane-only", REFUSE_NONE},
-    {DANE_OPPORTUNISTIC, DANE_OUT_SOME, "dane", "LEVEL", REFUSE_NONE},
+    {DANE_OPPORTUNISTIC, DANE_OUT_SOME, "dane", "LEVEL", REFUSE_NONE, NULL, 0,
+    "dane-only"},
     {DANE_OPPORTUNISTIC, DANE_OUT_NONE, "LEVEL", "LEVEL", REFUSE_NONE, "dane",
-    REFUSE_NONE},
+    REFUSE_NONE, "dane-only"},
     {DANE_OPPORTUNISTIC, DANE_OUT_BOGUS, "dane-only", "dane-only", REFUSE_TEMP},
     {DANE_OPPORTUNISTIC, DANE_OUT_DNS_ERROR, "TEMP", "TEMP", REFUSE_TEMP},
     {DANE_OPPORTUNISTIC, DANE_OUT_NULL_MX, "LEVEL", "LEVEL", REFUSE_NONE},
@@ -109,6 +111,12 @@ static const char *expect(int tls, int dane, enum dane_outcome o, bool failed,
 		r = rules[i].may_failed;
 	    if (failed && rules[i].refuse_failed)
 		*refuse = rules[i].refuse_failed;
+	    /* Stricter levels: a DANE level, so that Postfix looks at the
+	     * failed host's TLSA; it may clear. */
+	    if (failed && rules[i].strong_failed && !level_is_may[tls]) {
+		r = rules[i].strong_failed;
+		*refuse = REFUSE_TEMP;
+	    }
 	    return strcmp(r, "LEVEL") == 0 ? want_level[tls] : r;
 	}
     }
@@ -414,8 +422,8 @@ static const struct row {
 	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_ENFORCE,
 	"mx1.example.com", 0, "dane", REFUSE_NONE, "d",
 	"DANE TLSA usable on some MX of example.com only; the others get may", 0,
-	false, false, "MTA-STS policy of example.com not applied to its MX hosts "
-    "without TLSA: DANE takes precedence (RFC 8461 section 2)"},
+	false, false, "MTA-STS (if example.com has a policy) not applied to its MX "
+    "hosts without TLSA: DANE takes precedence (RFC 8461 section 2)"},
     {"DANE on some MX, preferred, sts pending: dane all the same", TLS_PREFERRED,
 	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, 0, STS_PENDING, 0, 0, "dane",
     REFUSE_NONE, "d", 0},
@@ -452,13 +460,27 @@ static const struct row {
 	false, false, DANE_OUT_ALL, 0, STS_NOT_ASKED, 0, 0, "dane", REFUSE_NONE, "d",
     0, 1},
     {"a failed MX host, no TLSA on the others, preferred", TLS_PREFERRED,
-	DANE_OPPORTUNISTIC, true, false, DANE_OUT_NONE, 0, STS_NOT_ASKED, 0, 0,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_NONE, 0, STS_NONE, 0, 0,
 	"dane", REFUSE_NONE, "d", "no usable DANE TLSA on the MX hosts of "
 	"example.com that answered; Postfix's dane skips the hosts whose lookups "
     "failed", 1},
+    {"a failed MX host, no TLSA on the others, preferred, sts enforce", TLS_PREFERRED,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_NONE, 0, STS_ENFORCE,
+	"mx1.example.com", 0,
+	"secure match=mx1.example.com servername=hostname protocols=>=TLSv1.2",
+	REFUSE_NONE, "st", "no usable DANE TLSA on the MX hosts of example.com that "
+    "answered; MTA-STS policy of example.com enforced", 1},
+    {"a failed MX host, no TLSA on the others, preferred, sts pending", TLS_PREFERRED,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_NONE, 0, STS_PENDING, 0, 0, "TEMP",
+    REFUSE_TEMP, "T", 0, 1},
     {"a failed MX host, no TLSA on the others, required", TLS_REQUIRED,
 	DANE_OPPORTUNISTIC, false, false, DANE_OUT_NONE, "x", STS_NOT_ASKED, 0, 0,
-    "encrypt", REFUSE_NONE, "", 0, 1},
+	"dane-only", REFUSE_TEMP, "d", "DNS lookups of some MX hosts of example.com "
+	"failed and may hide TLSA: dane-only, Postfix verifies each host's TLSA "
+    "itself", 1},
+    {"a failed MX host, TLSA on some others, required", TLS_REQUIRED,
+	DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, "x", STS_NOT_ASKED, 0, 0,
+    "dane-only", REFUSE_TEMP, "d", 0, 1},
     {"a failed MX host, mandatory, no TLSA on the others", TLS_PREFERRED,
 	DANE_MANDATORY, false, false, DANE_OUT_NONE, "x", STS_NOT_ASKED, 0, 0,
     "dane-only", REFUSE_TEMP, "d", 0, 1},
@@ -702,8 +724,8 @@ static const struct step_row {
     "may"},
     {"DANE all: no MTA-STS lookup", TLS_PREFERRED, DANE_OPPORTUNISTIC, true, false,
     DANE_OUT_ALL, STS_ENFORCE, "D=", "dane"},
-    {"DANE some: MTA-STS looked up for the note", TLS_PREFERRED,
-    DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, STS_ENFORCE, "DS=", "dane"},
+    {"DANE some: no MTA-STS lookup (DANE takes precedence)", TLS_PREFERRED,
+    DANE_OPPORTUNISTIC, true, false, DANE_OUT_SOME, STS_ENFORCE, "D=", "dane"},
     {"DANE some, required: MTA-STS decides", TLS_REQUIRED, DANE_OPPORTUNISTIC,
     true, false, DANE_OUT_SOME, STS_ENFORCE, "DS=", "dane-only"},
     {"DANE none, then MTA-STS", TLS_PREFERRED, DANE_OPPORTUNISTIC, true, false,

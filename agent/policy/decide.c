@@ -249,29 +249,48 @@ static void note_add(struct decide_ctx *c, const char *fmt)
 }
 
 /*
+ * answer_failed_hosts - some MX hosts' lookups failed, and they may hide
+ * TLSA. At a level stricter than "may", anything but a DANE level would let
+ * Postfix use such a host without looking at its TLSA: "dane-only", under
+ * which Postfix looks TLSA up for each host itself and skips the ones it
+ * cannot verify (it defers until they can be), refuse temp.
+ */
+static void answer_failed_hosts(struct decide_ctx *c)
+{
+    answer_dane(c, PF_DANE_ONLY, REFUSE_TEMP, "DNS lookups of some MX hosts of %s "
+		"failed and may hide TLSA: dane-only, Postfix verifies each host's "
+		"TLSA itself");
+}
+
+/*
  * decide_dane_some - usable TLSA on some MX hosts only. Where the level is
  * "may" anyway (dane_ok), Postfix's "dane": DANE for the hosts with TLSA,
  * "may" for the others; an MTA-STS policy is not applied to them (Postfix
  * cannot say "DANE for one MX, MTA-STS for another", and RFC 8461 section 2
  * forbids MTA-STS overriding a failing DANE check, which "secure" would do
- * for the TLSA hosts). A stricter level: "dane" would be weaker than it for
- * the hosts without TLSA, so with an MTA-STS enforce policy "dane-only"
- * (DANE where usable, the others skipped: stronger than both), and
- * otherwise the level with a note that DANE was not applied.
+ * for the TLSA hosts), so it is not even looked up. A stricter level:
+ * "dane" would be weaker than it for the hosts without TLSA, so with an
+ * MTA-STS enforce policy (or hosts whose lookups failed) "dane-only" (DANE
+ * where usable, the others skipped: stronger than both), and otherwise the
+ * level with a note that DANE was not applied.
  */
 static enum decide_step decide_dane_some(struct decide_ctx *c, const struct dane_rule *r)
 {
     enum sts_state st = c->in->sts.state;
 
-    if (c->p->mta_sts && st == STS_NOT_ASKED)
-	return DECIDE_NEED_STS;
     if (tls_rules[c->p->tls].dane_ok) {
-	if (c->p->mta_sts && (st == STS_ENFORCE || st == STS_TESTING))
-	    note_add(c, "MTA-STS policy of %s not applied to its MX hosts without "
-		     "TLSA: DANE takes precedence (RFC 8461 section 2)");
+	if (c->p->mta_sts)
+	    note_add(c, "MTA-STS (if %s has a policy) not applied to its MX hosts "
+		     "without TLSA: DANE takes precedence (RFC 8461 section 2)");
 	answer_dane(c, PF_DANE, r->refuse, r->fmt);
 	return DECIDE_DONE;
     }
+    if (c->in->dane_failed > 0) {
+	answer_failed_hosts(c);
+	return DECIDE_DONE;
+    }
+    if (c->p->mta_sts && st == STS_NOT_ASKED)
+	return DECIDE_NEED_STS;
     if (c->p->mta_sts && (st == STS_PENDING || st == STS_BOGUS)) {
 	answer_temp(c, REFUSE_TEMP, sts_rules[st].fmt, c->sts_why);
 	return DECIDE_DONE;
@@ -289,6 +308,31 @@ static enum decide_step decide_dane_some(struct decide_ctx *c, const struct dane
     reason_add(c->out, "DANE not applied: TLSA usable on some MX of %s only, and "
 	       "Postfix's dane would fall to may for the others", c->domain);
     return DECIDE_NEXT;
+}
+
+/*
+ * decide_dane_none_failed - no usable TLSA on the hosts that answered, the
+ * lookups of others failed. Where the level is "may" anyway: an MTA-STS
+ * policy, if the profile asks, decides first (it is stronger than "dane",
+ * and a failed host takes nothing from it); else Postfix's "dane", which
+ * skips the failed hosts itself. A stricter level: answer_failed_hosts().
+ */
+static enum decide_step decide_dane_none_failed(struct decide_ctx *c)
+{
+    enum sts_state st = c->in->sts.state;
+
+    if (!tls_rules[c->p->tls].dane_ok) {
+	answer_failed_hosts(c);
+	return DECIDE_DONE;
+    }
+    if (c->p->mta_sts && st != STS_NONE && st != STS_TESTING && st != STS_DNS_ERROR) {
+	reason_add(c->out, "no usable DANE TLSA on the MX hosts of %s that answered",
+		   c->domain);
+	return DECIDE_NEXT;		/* enforce, pending, bogus...: step 4 */
+    }
+    answer_dane(c, PF_DANE, REFUSE_NONE, "no usable DANE TLSA on the MX hosts of %s "
+		"that answered; Postfix's dane skips the hosts whose lookups failed");
+    return DECIDE_DONE;
 }
 
 /*
@@ -310,12 +354,8 @@ static enum decide_step decide_dane(struct decide_ctx *c)
     case DA_NEED:
 	return DECIDE_NEED_DANE;
     case DA_NONE:
-	if (c->in->dane_failed > 0 && dane_ok) {
-	    answer_dane(c, PF_DANE, REFUSE_NONE, "no usable DANE TLSA on the MX "
-			"hosts of %s that answered; Postfix's dane skips the hosts "
-			"whose lookups failed");
-	    return DECIDE_DONE;
-	}
+	if (c->in->dane_failed > 0)
+	    return decide_dane_none_failed(c);
 	/* FALLTHROUGH */
     case DA_SKIP:
 	reason_add(c->out, r->fmt, c->domain, c->dane_why);

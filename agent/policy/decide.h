@@ -17,7 +17,10 @@
  *     "dane" where the TLS level is "may" anyway, else "dane-only" when an
  *     MTA-STS enforce policy asks for more than the level, else the level
  *     with a note. One MX host's lookups failing makes that host unusable,
- *     not the domain (Postfix skips such a host itself under dane).
+ *     not the domain, but the answer must then be a DANE level (Postfix
+ *     looks TLSA up per host and skips the one it cannot verify): "dane"
+ *     where the level is "may" anyway (after MTA-STS, which may ask more),
+ *     "dane-only" (refuse temp) for stricter levels, never the bare level.
  *  4. MTA-STS, when the profile asks for it and DANE did not answer: enforce
  *     is "secure" with the policy-listed MX names; testing, none, and a TXT
  *     lookup that failed with nothing cached go on to the level (RFC 8461
