@@ -504,17 +504,31 @@ static void test_copy(void)
     tap_log_clear();
     c = sts_cache_open(path, why, sizeof(why));
     is_int(2, c ? sts_cache_lost(c) : -1, "file and copy gone: two lost");
-    ok(strstr(tap_log_last(), "MTA-STS policy cache lost policies: it held "
-	      "2, 0 are left") != NULL, "a critical line: %s", tap_log_last());
+    ok(strstr(tap_log_last(), "MTA-STS policy cache lost policies: 2 of those it "
+	      "held are in neither the cache (0 policies now) nor its copy") != NULL,
+       "a critical line: %s", tap_log_last());
     is_int(0, c ? sts_cache_backup(c, why, sizeof(why)) : -1, "a copy of the empty cache");
+    ok(c && sts_cache_put(c, &a, why, sizeof(why)) == 0
+       && sts_cache_put(c, &b, why, sizeof(why)) == 0
+       && sts_cache_backup(c, why, sizeof(why)) == 0, "two new policies fetched since");
     sts_cache_close(c);
     c = sts_cache_open(path, why, sizeof(why));
-    is_int(2, c ? sts_cache_lost(c) : -1, "a copy does not hide the loss");
+    is_int(2, c ? sts_cache_lost(c) : -1, "neither a copy nor new policies hide the loss");
     is_int(0, c ? sts_cache_ack_loss(c, why, sizeof(why)) : -1, "acknowledged");
     is_int(0, c ? sts_cache_lost(c) : -1, "nothing lost now");
     sts_cache_close(c);
     c = sts_cache_open(path, why, sizeof(why));
     is_int(0, c ? sts_cache_lost(c) : -1, "and after a reopen");
+    sts_cache_close(c);
+
+    /* A copy that cannot be read is moved aside, never overwritten. */
+    write_file(copy, "not a database at all, not even close to one......", 50);
+    tap_log_clear();
+    c = sts_cache_open(path, why, sizeof(why));
+    ok(strstr(tap_log_last(), "MTA-STS policy cache copy cannot be read: moved aside")
+       != NULL, "an unreadable copy: %s", tap_log_last());
+    ok(access(copy, F_OK) < 0, "moved away from its name");
+    is_int(0, c ? sts_cache_backup(c, why, sizeof(why)) : -1, "a new copy in its place");
     sts_cache_close(c);
 }
 
@@ -573,7 +587,7 @@ int     main(void)
 	bail("mkdtemp: %s", strerror(errno));
     umask(022);
     tap_log_capture();
-    plan(90 + 14);
+    plan(90 + 18);
     test_new_and_round_trip();
     test_foreach_and_reopen();
     test_garbage();

@@ -88,13 +88,20 @@ struct sts {
     struct sts_cache *cache;		/* reads; writes go through keep */
     struct sts_keep *keep;
     struct strmap *known;		/* domain -> struct known */
-    struct strmap *jobs;		/* domain -> struct job */
+    struct strmap *jobs;		/* domain -> struct job: lookups asked */
+    struct strmap *bg;			/* domain -> struct job: refreshes and
+					 * retries nobody waits on (a request
+					 * never joins one: it answers from
+					 * memory meanwhile) */
     struct event *refresh;
 };
 
 static void job_finish(struct job *j);
 static void job_use_policy(struct job *j);
-static struct job *job_new(struct sts *s, const char *domain, bool refresh);
+/* Who a job is for: requests waiting, or nobody (a refresh, a retry). */
+enum job_kind { JOB_ASKED, JOB_REFRESH, JOB_RETRY };
+
+static struct job *job_new(struct sts *s, const char *domain, enum job_kind kind);
 
 /* known_get - the domain's entry, made on demand */
 static struct known *known_get(struct sts *s, const char *domain)
@@ -209,7 +216,9 @@ static void job_mx_answer(void *ctx, const struct dns_answer *a)
 	    break;
 	}
     }
-    j->res.all_match = mx.n > 0 && nmatch == mx.n;
+    /* Every MX: none dropped past MX_MAX or unreadable, which Postfix may
+     * still pick and "match=hostname" would accept. */
+    j->res.all_match = mx.n > 0 && nmatch == mx.n && mx.ignored == 0 && mx.malformed == 0;
     if (enforce) {
 	job_result(j, STS_ENFORCE, "policy id %s, mode enforce", k->id);
     } else {
@@ -370,12 +379,14 @@ static void job_answer_remembered(struct job *j, enum sts_state state, const cha
     bool    retry = now >= *retry_at;
 
     snprintf(domain, sizeof(domain), "%s", j->domain);
+    if (retry)
+	*retry_at = now + interval;	/* before the waiters run */
     job_result(j, state, "%s", why);
     job_finish(j);
     if (retry) {
-	*retry_at = now + interval;
 	msg_debug("MTA-STS retry in the background domain=%s", domain);
-	job_new(s, domain, false)->background = true;
+	if (strmap_get(s->bg, domain) == NULL)
+	    job_new(s, domain, JOB_RETRY);
     }
 }
 
@@ -505,16 +516,18 @@ static void job_start(evutil_socket_t fd, short what, void *arg)
 }
 
 /* job_new - a lookup for domain, started from the loop */
-static struct job *job_new(struct sts *s, const char *domain, bool refresh)
+static struct job *job_new(struct sts *s, const char *domain, enum job_kind kind)
 {
     struct job *j = xcalloc(1, sizeof(*j));
 
     j->s = s;
     j->domain = xstrdup(domain);
-    j->refresh = refresh;
+    j->refresh = kind == JOB_REFRESH;
+    j->background = kind == JOB_RETRY;
     /* A domain with a policy or a remembered failure is known. */
-    j->pri = refresh || strmap_get(s->known, domain) ? RESOLVER_KNOWN : RESOLVER_FIRST;
-    strmap_put(s->jobs, domain, j);
+    j->pri = kind != JOB_ASKED || strmap_get(s->known, domain) ? RESOLVER_KNOWN
+	: RESOLVER_FIRST;
+    strmap_put(kind == JOB_ASKED ? s->jobs : s->bg, domain, j);
     event_base_once(s->base, -1, EV_TIMEOUT, job_start, j, NULL);
     return j;
 }
@@ -532,7 +545,7 @@ static void job_free(struct job *j)
 static void job_finish(struct job *j)
 {
     struct sts_wait *w, *next;
-    strmap_del(j->s->jobs, j->domain);
+    strmap_del(j->refresh || j->background ? j->s->bg : j->s->jobs, j->domain);
 
     msg_debug("MTA-STS outcome domain=%s state=%s mx_match=%s why=%s", j->domain,
 	      sts_state_name(j->res.state), j->res.mx_match, j->res.why);
@@ -551,7 +564,7 @@ struct sts_wait *sts_lookup(struct sts *s, const char *domain, sts_cb cb, void *
     struct sts_wait *w = xcalloc(1, sizeof(*w));
 
     if (j == NULL)
-	j = job_new(s, domain, false);
+	j = job_new(s, domain, JOB_ASKED);
     w->job = j;
     w->cb = cb;
     w->ctx = ctx;
@@ -584,18 +597,18 @@ static bool sts_refresh_one(const char *domain, void *value, void *ctx)
     /* Nothing to keep: a failed first fetch whose back-off has passed. */
     if (k->policy == NULL && now >= k->failed_until
 	&& now >= k->failed_at + STS_FAIL_FORGET && now >= k->txt_failed_at + STS_FAIL_FORGET
-	&& strmap_get(s->jobs, domain) == NULL) {
+	&& strmap_get(s->jobs, domain) == NULL && strmap_get(s->bg, domain) == NULL) {
 	free(k);
 	return false;
     }
     /* Halfway through its life, a policy is fetched again (RFC 8461 10.2). */
     if (k->policy && k->policy->mode != STS_MODE_NONE && now >= k->next_try
 	&& now >= k->fetched_at + k->policy->max_age / 2
-	&& strmap_get(s->jobs, domain) == NULL) {
+	&& strmap_get(s->jobs, domain) == NULL && strmap_get(s->bg, domain) == NULL) {
 	msg_info("MTA-STS policy refresh domain=%s id=%s expires_in=%lds", domain,
 		 k->id, (long) (k->expires_at - now));
 	k->next_try = now + STS_REFRESH_RETRY;
-	job_new(s, domain, true);
+	job_new(s, domain, JOB_REFRESH);
     }
     return true;
 }
@@ -625,6 +638,7 @@ struct sts *sts_new(struct event_base *base, struct resolver *r,
     s->cache = cache;
     s->known = strmap_new();
     s->jobs = strmap_new();
+    s->bg = strmap_new();
     if (cache) {
 	if ((n = sts_cache_foreach(cache, sts_load_one, s, why, sizeof(why))) < 0)
 	    msg_crit("MTA-STS cache cannot be read: %s; cached policies are not "
@@ -675,8 +689,13 @@ void    sts_forget(struct sts *s, const char *domain)
     struct sts_cache_entry e;
     char    why[256];
 
+    const struct sts_cache_entry *p = sts_keep_pending(s->keep, domain);
+
     strmap_filter(s->known, sts_drop_known, (void *) domain);
-    if (s->cache && sts_cache_get(s->cache, domain, &e, why, sizeof(why)) == 1) {
+    if (p) {				/* not on disk yet: memory is the copy */
+	if (p->policy)
+	    sts_load_one(s, p);
+    } else if (s->cache && sts_cache_get(s->cache, domain, &e, why, sizeof(why)) == 1) {
 	sts_load_one(s, &e);
 	sts_cache_entry_release(&e);
     }
@@ -688,8 +707,10 @@ struct sts *sts_free(struct sts *s)
     if (s == NULL)
 	return NULL;
     strmap_filter(s->jobs, sts_drop_job, NULL);
+    strmap_filter(s->bg, sts_drop_job, NULL);
     strmap_filter(s->known, sts_drop_known, NULL);
     strmap_free(s->jobs);
+    strmap_free(s->bg);
     strmap_free(s->known);
     event_free(s->refresh);
     s->keep = sts_keep_free(s->keep);	/* the last copy */
@@ -715,7 +736,7 @@ void    sts_stats(struct sts *s, struct sts_stats *st)
 {
     memset(st, 0, sizeof(*st));
     strmap_filter(s->known, sts_count_one, st);
-    st->running = strmap_count(s->jobs);
+    st->running = strmap_count(s->jobs) + strmap_count(s->bg);
 }
 
 /* sts_cache_state - the durable cache, for status */

@@ -5,18 +5,21 @@
  * Beside the cache file <path> live <path>.copy, a whole SQLite copy made
  * with SQLite's online backup API (into <path>.copy.tmp, then renamed: a
  * crash leaves the old copy or the new, never half of one), and
- * <path>.state, one line "policies=N": how many policies the cache held at
- * the last copy. At open, rows the copy has and the file does not come back
- * (the file was deleted, truncated, moved aside as damaged, or lost its -wal
- * after a crash). Policies the state file knew of that neither holds are
- * lost: said at every start, and the state file keeps saying so until an
- * operator acknowledges it (sts_cache_ack_loss).
+ * <path>.state, one line "policies=N lost=M": how many policies the cache
+ * held at the last copy, and how many were lost and not acknowledged. At
+ * open, rows the copy has and the file does not come back (the file was
+ * deleted, truncated, moved aside as damaged, or lost its -wal after a
+ * crash). Policies the state file knew of that neither holds are lost: said
+ * at every start, and the state file keeps the count until an operator
+ * acknowledges it (sts_cache_ack_loss). A copy that cannot be read is moved
+ * aside, never overwritten by the next copy.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -63,20 +66,21 @@ long    sts_cache_count(struct sts_cache *c)
     return count_rows(c->db, "main");
 }
 
-/* state_read - the policies the state file counts; 0 without one */
-static long state_read(const char *path)
+/* state_read - the policies the state file counts, and the lost ones */
+static void state_read(const char *path, long *policies, long *lost)
 {
     char   *file = sibling(path, STATE_SUFFIX);
     FILE   *fp = fopen(file, "r");
-    long    n = 0;
 
+    *policies = *lost = 0;
     if (fp) {
-	if (fscanf(fp, "policies=%ld", &n) != 1 || n < 0)
-	    n = 0;
+	if (fscanf(fp, "policies=%ld lost=%ld", policies, lost) < 1 || *policies < 0)
+	    *policies = 0;
+	if (*lost < 0)
+	    *lost = 0;
 	fclose(fp);
     }
     free(file);
-    return n;
 }
 
 /* write_new - text into path via path.tmp, fsync, rename: all or nothing */
@@ -107,10 +111,10 @@ static int write_new(const char *path, const char *text, char *why, size_t whysz
 static int state_write(struct sts_cache *c, long n, char *why, size_t whysz)
 {
     char   *file = sibling(c->path, STATE_SUFFIX);
-    char    text[40];
+    char    text[64];
     int     rc;
 
-    snprintf(text, sizeof(text), "policies=%ld\n", n);
+    snprintf(text, sizeof(text), "policies=%ld lost=%ld\n", n, c->lost);
     rc = write_new(file, text, why, whysz);
     free(file);
     return rc;
@@ -122,6 +126,13 @@ int     sts_cache_backup(struct sts_cache *c, char *why, size_t whysz)
     char   *copy = sibling(c->path, COPY_SUFFIX);
     char   *tmp = sibling(copy, TMP_SUFFIX);
     sqlite3 *dst = NULL;
+
+    if (c->keep_copy) {
+	snprintf(why, whysz, "%s cannot be read nor moved aside: not replaced", copy);
+	free(tmp);
+	free(copy);
+	return -1;
+    }
     sqlite3_backup *b;
     long    n = sts_cache_count(c);
     int     fd, rc = -1;
@@ -156,8 +167,8 @@ int     sts_cache_backup(struct sts_cache *c, char *why, size_t whysz)
 	snprintf(why, whysz, "%s: %s", copy, strerror(errno));
 	goto out;
     }
-    /* A loss stays in the state file until it is acknowledged. */
-    if (c->lost == 0 && n >= 0 && state_write(c, n, why, whysz) < 0)
+    /* The count of a loss stays in the state file until acknowledged. */
+    if (n >= 0 && state_write(c, n, why, whysz) < 0)
 	goto out;
     msg_debug("MTA-STS policy cache copy written file=%s policies=%ld", copy, n);
     rc = 0;
@@ -194,15 +205,39 @@ static long copy_merge(struct sts_cache *c, const char *copy)
     return n;
 }
 
+/* copy_aside - an unreadable copy: kept, renamed, never overwritten */
+static void copy_aside(struct sts_cache *c, const char *copy)
+{
+    char    stamp[32], *aside;
+    time_t  t = time(NULL);
+    struct tm tm;
+    size_t  n;
+
+    strftime(stamp, sizeof(stamp), ".unreadable-%Y%m%dT%H%M%S", gmtime_r(&t, &tm));
+    n = strlen(copy) + strlen(stamp) + 1;
+    aside = xmalloc(n);
+    snprintf(aside, n, "%s%s", copy, stamp);
+    if (rename(copy, aside) < 0)
+	msg_crit("MTA-STS policy cache copy cannot be read nor moved aside; no new "
+		 "copy replaces it copy=%s error=%s rename=%s", copy,
+		 sqlite3_errmsg(c->db), strerror(errno));
+    else
+	msg_crit("MTA-STS policy cache copy cannot be read: moved aside, nothing "
+		 "restored from it copy=%s moved_to=%s error=%s", copy, aside,
+		 sqlite3_errmsg(c->db));
+    c->keep_copy = access(copy, F_OK) == 0;
+    free(aside);
+}
+
 /* sts_cache_copy_restore - at open: restore from the copy, note a loss */
 void    sts_cache_copy_restore(struct sts_cache *c)
 {
     char   *copy = sibling(c->path, COPY_SUFFIX);
-    long    known = state_read(c->path), back = 0, now;
+    long    known, lost, back = 0, now;
 
+    state_read(c->path, &known, &lost);
     if (access(copy, F_OK) == 0 && (back = copy_merge(c, copy)) < 0) {
-	msg_crit("MTA-STS policy cache copy cannot be read; nothing restored from it "
-		 "copy=%s error=%s", copy, sqlite3_errmsg(c->db));
+	copy_aside(c, copy);
 	back = 0;
     }
     if (back > 0)
@@ -210,13 +245,12 @@ void    sts_cache_copy_restore(struct sts_cache *c)
 		 "(the cache file was missing, empty, damaged, or lost its last writes) "
 		 "file=%s copy=%s", back, c->path, copy);
     now = sts_cache_count(c);
-    if (now >= 0 && known > now) {
-	c->lost = known - now;
-	msg_crit("MTA-STS policy cache lost policies: it held %ld, %ld are left and no "
-		 "copy has the others; their domains get the profile's TLS level until "
-		 "their policies are fetched again (acknowledge with the control request "
-		 "\"ack-cache -\") file=%s", known, now, c->path);
-    }
+    c->lost = now >= 0 && known - now > lost ? known - now : lost;
+    if (c->lost > 0)
+	msg_crit("MTA-STS policy cache lost policies: %ld of those it held are in "
+		 "neither the cache (%ld policies now) nor its copy; their domains get "
+		 "the profile's TLS level until their policies are fetched again "
+		 "(acknowledge with destctl ack-cache) file=%s", c->lost, now, c->path);
     free(copy);
 }
 
@@ -229,13 +263,14 @@ long    sts_cache_lost(const struct sts_cache *c)
 /* sts_cache_ack_loss - the operator knows: the state file counts what is */
 int     sts_cache_ack_loss(struct sts_cache *c, char *why, size_t whysz)
 {
-    long    n = sts_cache_count(c);
+    long    n = sts_cache_count(c), lost = c->lost;
 
-    if (state_write(c, n < 0 ? 0 : n, why, whysz) < 0)
-	return -1;
-    if (c->lost)
-	msg_info("MTA-STS policy cache loss acknowledged lost=%ld file=%s", c->lost,
-		 c->path);
     c->lost = 0;
+    if (state_write(c, n < 0 ? 0 : n, why, whysz) < 0) {
+	c->lost = lost;
+	return -1;
+    }
+    if (lost)
+	msg_info("MTA-STS policy cache loss acknowledged lost=%ld file=%s", lost, c->path);
     return 0;
 }

@@ -19,6 +19,7 @@ struct sts_cache {
     sqlite3_stmt *all;
     bool    in_foreach;			/* fn must not call back into the cache */
     long    lost;			/* policies the state file knew of, gone */
+    bool    keep_copy;			/* an unreadable copy that would not move */
 };
 
 /* sts_cache_copy_restore - at open: rows of the copy the file lacks come

@@ -17,6 +17,7 @@ struct sts_keep {
 					 * (policy NULL: a delete) */
     bool    unwritable;			/* logged once per state change */
     bool    changed;			/* since the last copy */
+    bool    copy_failing;		/* said once until a copy works again */
     struct event *copy;			/* the copy after a change */
     struct event *every;		/* the copy anyway */
     struct event *retry;		/* pending writes */
@@ -63,9 +64,15 @@ static void keep_copy_now(struct sts_keep *k)
     if (!k->changed)
 	return;
     if (sts_cache_backup(k->cache, why, sizeof(why)) < 0) {
-	msg_warn("MTA-STS policy cache copy not written: %s; tried again later", why);
-	return;				/* changed stays set: the hourly one */
+	if (!k->copy_failing)
+	    msg_warn("MTA-STS policy cache copy not written: %s; tried again after "
+		     "each change and hourly", why);
+	k->copy_failing = true;
+	return;				/* changed stays set */
     }
+    if (k->copy_failing)
+	msg_info("MTA-STS policy cache copy written again");
+    k->copy_failing = false;
     k->changed = false;
 }
 
@@ -203,6 +210,12 @@ int     sts_keep_delete(struct sts_keep *k, const char *domain)
     struct sts_cache_entry e = {.domain = (char *) domain};
 
     return keep_store(k, &e);
+}
+
+/* sts_keep_pending - a write not committed yet */
+const struct sts_cache_entry *sts_keep_pending(const struct sts_keep *k, const char *domain)
+{
+    return strmap_get(k->pending, domain);
 }
 
 /* sts_keep_state - for status */

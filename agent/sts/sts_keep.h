@@ -39,6 +39,11 @@ extern int sts_keep_put(struct sts_keep *k, const struct sts_cache_entry *e);
 /* sts_keep_delete - remove domain's row; 0, or -1 when kept pending. */
 extern int sts_keep_delete(struct sts_keep *k, const char *domain);
 
+/* sts_keep_pending - domain's write not committed yet (a policy, or a
+ * delete when its policy is NULL), or NULL; borrowed until the next call. */
+extern const struct sts_cache_entry *sts_keep_pending(const struct sts_keep *k,
+						           const char *domain);
+
 /* sts_keep_state - for status: "ok", "unwritable pending=N", "lost=N"
  * (space-separated when both); into buf. */
 extern const char *sts_keep_state(const struct sts_keep *k, char *buf, size_t bufsz);
