@@ -71,6 +71,7 @@ struct job {
     size_t  nhosts;
     struct dane_result res;
     bool    bogus, error, null_mx;
+    bool    busy;			/* a query failed for the resolver's load */
     struct dane_wait *waiters;
     struct query_ctx qmx;
 };
@@ -118,11 +119,13 @@ static void result_copy(struct dane_result *dst, const struct dane_result *src)
 	dst->mx[i] = xstrdup(src->mx[i]);
 }
 
-/* job_note_ttl - keep the smallest TTL */
-static void job_note_ttl(struct job *j, int ttl)
+/* job_note - keep the smallest TTL; note a load failure */
+static void job_note(struct job *j, const struct dns_answer *a)
 {
-    if (ttl < j->ttl)
-	j->ttl = ttl;
+    if (a->ttl < j->ttl)
+	j->ttl = a->ttl;
+    if (a->busy)
+	j->busy = true;
 }
 
 /* job_fail - remember the first bogus or failed answer */
@@ -186,7 +189,7 @@ static void job_tlsa_answer(void *ctx, const struct dns_answer *a)
     size_t  usable = 0;
 
     tlsa_name(name, sizeof(name), base);
-    job_note_ttl(j, a->ttl);
+    job_note(j, a);
     if (a->sec == DNS_BOGUS) {
 	job_fail(j, name, T_TLSA, a);
 	h->stage = TLSA_DONE;
@@ -227,7 +230,7 @@ static void job_cname_answer(void *ctx, const struct dns_answer *a)
     struct job *j = q->job;
     struct mxhost *h = &j->hosts[q->host];
 
-    job_note_ttl(j, a->ttl);
+    job_note(j, a);
     if (a->sec == DNS_BOGUS) {
 	job_fail(j, h->name, T_CNAME, a);
 	h->stage = TLSA_DONE;
@@ -253,7 +256,7 @@ static void job_addr_answer(void *ctx, const struct dns_answer *a)
     struct job *j = q->job;
     struct mxhost *h = &j->hosts[q->host];
 
-    job_note_ttl(j, a->ttl);
+    job_note(j, a);
     if (a->sec == DNS_BOGUS) {
 	job_fail(j, h->name, q->step == STEP_ADDR_A ? T_A : T_AAAA, a);
     } else if (a->status == DNS_FAIL) {
@@ -280,7 +283,7 @@ static void job_mx_answer(void *ctx, const struct dns_answer *a)
     struct job *j = q->job;
     struct mx_list mx;
 
-    job_note_ttl(j, a->ttl);
+    job_note(j, a);
     mx_list_read(a, j->domain, &mx);
     j->res.mx_secure = mx.secure;
     if (mx.malformed > 0)
@@ -392,9 +395,17 @@ static void job_finish(struct job *j)
     job_outcome(j);
     strmap_del(d->jobs, j->domain);
     result_copy(&c->res, &j->res);
+    /* A resolver too busy to ask says nothing of the domain: such an
+     * outcome lives the least, and never replaces one still valid. */
+    if (j->busy)
+	ttl = RESOLVER_TTL_MIN;
     c->life = ttl < RESOLVER_TTL_MIN ? RESOLVER_TTL_MIN : ttl;
     c->expires = now() + c->life;
-    if (j->gen != d->gen) {		/* flushed while running: not cached */
+    old = strmap_get(d->cache, j->domain);
+    if (j->gen != d->gen		/* flushed while running: not cached */
+	|| (old && old->expires > now() && (j->busy || j->res.outcome == DANE_OUT_DNS_ERROR
+					    || j->res.nfailed > old->res.nfailed))) {
+	/* A refresh that failed keeps the outcome it was to replace. */
 	result_release(&c->res);
 	free(c);
     } else if ((old = strmap_put(d->cache, j->domain, c)) != NULL) {

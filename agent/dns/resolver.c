@@ -303,6 +303,7 @@ static void resolver_finish(struct rquery *q, struct answer_ref *ar)
 	      dns_status_name(ar->a.status), dns_sec_name(ar->a.sec), ar->a.ttl,
 	      ar->a.why ? " why=" : "", ar->a.why ? ar->a.why : "");
     ar->expires = now() + ar->a.ttl;
+    ar->a.busy = q->nocache;
     if (q->gen == r->gen && !q->nocache) {	/* not flushed while it ran */
 	ar->refs++;			/* the cache's reference */
 	if ((old = strmap_put(r->cache, q->key, ar)) != NULL)

@@ -72,6 +72,8 @@ struct dns_answer {
     size_t *rdlen;
     char   *canonname;			/* after CNAMEs; NULL when none */
     char   *why;			/* BOGUS: why_bogus; FAIL: the cause */
+    bool    busy;			/* FAIL for the resolver's load (not asked
+					 * in time): nothing said of the name */
 };
 
 struct resolver;
