@@ -128,6 +128,9 @@ static void socket_access(const struct cfg *c)
 	msg_fatal("milter.socket_group: group %s does not exist", group);
     else
 	gid = pw->pw_gid;
+    /* Not root: the socket stays ours; a group of ours may still be given. */
+    if (geteuid() != 0 && !*c->milter_socket_group)
+	gid = (gid_t) -1;
     if (chown(path, geteuid() == 0 ? pw->pw_uid : (uid_t) -1, gid) < 0)
 	msg_fatal_sys("cannot give milter socket %s to %s:%ld", path, owner, (long) gid);
     if (chmod(path, mode) < 0)

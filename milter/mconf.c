@@ -46,7 +46,14 @@ static int mconf_key_access(const char *path, const char *user, char *why, size_
 		 "chown root:%s and chmod 0640", path, (unsigned) (st.st_mode & 07777), user);
 	return -1;
     }
-    if (geteuid() != 0 || (pw = getpwnam(user)) == NULL)
+    if ((pw = getpwnam(user)) != NULL && (st.st_mode & S_IRGRP)
+	&& st.st_gid != 0 && st.st_gid != pw->pw_gid) {
+	snprintf(why, whysz, "%s is readable by group %ld, neither root's nor %s's: "
+		 "keys are secret; chown root:%s and chmod 0640", path, (long) st.st_gid,
+		 user, user);
+	return -1;
+    }
+    if (geteuid() != 0 || pw == NULL)
 	return 0;			/* after the drop: reading it says it all */
     if ((st.st_uid == pw->pw_uid && (st.st_mode & S_IRUSR))
 	|| (st.st_gid == pw->pw_gid && (st.st_mode & S_IRGRP)))

@@ -649,7 +649,9 @@ int     cfg_destinations_check(const struct cfg *c, struct diag *d)
 /* cfg_trust_check - nobody but root and the daemon's user can write them */
 int     cfg_trust_check(const struct cfg *c, uid_t trusted, struct diag *d)
 {
-    const char *files[3];
+    const char *files[6];
+    const char *optional[] = {c->bv_key_file, c->resolver_trust_anchor_file,
+	c->resolver_unbound_conf, c->mta_sts_ca_file};
     char    why[512];
     size_t  n = 0;
     int     rc = 0;
@@ -657,8 +659,11 @@ int     cfg_trust_check(const struct cfg *c, uid_t trusted, struct diag *d)
     files[n++] = c->file;
     if (!c->destinations_missing)
 	files[n++] = c->destinations_file;
-    if (*c->bv_key_file && access(c->bv_key_file, F_OK) == 0)
-	files[n++] = c->bv_key_file;
+    /* Keys, and what decides what is secure: the trust anchor, the resolver
+     * set-up, the CAs trusted for policy hosts. */
+    for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+	if (*optional[i] && access(optional[i], F_OK) == 0)
+	    files[n++] = optional[i];
     for (size_t i = 0; i < n; i++) {
 	if (fsafe_check(files[i], trusted, why, sizeof(why)) < 0) {
 	    diag_add(d, DIAG_ERROR, files[i], 0, "not safe to trust: %s (only root "

@@ -111,8 +111,9 @@ extern int cfg_destinations_check(const struct cfg *c, struct diag *d);
 
 /*
  * cfg_trust_check - 0 when the files c was read from (the main file, the
- * destinations file) and the BATV key file can be changed by nobody but
- * root and trusted (fsafe_check()); else -1, each file at fault an error
+ * destinations file), the BATV key file, the resolver's trust anchor and
+ * unbound.conf and the MTA-STS CA file can be changed by nobody but root
+ * and trusted (fsafe_check()); else -1, each file at fault an error
  * "FILE: not safe to trust: ..." in d.
  */
 extern int cfg_trust_check(const struct cfg *c, uid_t trusted, struct diag *d);

@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,57 +44,112 @@ static int fsafe_one(const char *path, const struct stat *st, uid_t trusted,
     return 0;
 }
 
-/* fsafe_chain - buf (a real path, modified) and every directory above it;
- * first: what lies below buf (NULL: nothing, buf is the file itself) */
-static int fsafe_chain(char *buf, const struct stat *first, uid_t trusted,
-		               char *why, size_t whysz)
-{
-    struct stat st, below;
-    bool    have_below = first != NULL;
-    char   *slash;
-
-    if (first)
-	below = *first;
-    for (;;) {
-	if (stat(buf, &st) < 0) {
-	    snprintf(why, whysz, "%s: %s", buf, strerror(errno));
-	    return -1;
-	}
-	if (fsafe_one(buf, &st, trusted, have_below ? &below : NULL, why, whysz) < 0)
-	    return -1;
-	if (strcmp(buf, "/") == 0)
-	    return 0;
-	below = st;
-	have_below = true;
-	slash = strrchr(buf, '/');
-	if (slash == buf)
-	    slash[1] = '\0';		/* "/etc" -> "/" */
-	else
-	    *slash = '\0';
-    }
-}
+#define FSAFE_LINKS_MAX	16		/* symbolic links followed in one path */
 
 /*
- * fsafe_check - the file as read (links resolved), and the directories of
- * the name given, so that a link in a directory others could write counts.
+ * fsafe_walk - path (absolute), component by component with lstat(): each
+ * directory is checked against the entry below it, each symbolic link's
+ * owner too, and a link is followed by walking its target with the rest of
+ * the path. Nothing is trusted that was not looked at: a link in a
+ * directory others can write is caught at that directory.
  */
+static int fsafe_walk(const char *path, uid_t trusted, int links, char *why,
+		              size_t whysz)
+{
+    char    cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX], rest[PATH_MAX];
+    struct stat cur_st, st;
+    const char *p = path, *end;
+    size_t  len;
+    ssize_t n;
+
+    if (lstat("/", &cur_st) < 0) {
+	snprintf(why, whysz, "/: %s", strerror(errno));
+	return -1;
+    }
+    snprintf(cur, sizeof(cur), "/");
+    for (;;) {
+	while (*p == '/')
+	    p++;
+	if (*p == '\0')
+	    break;
+	end = strchr(p, '/');
+	len = end ? (size_t) (end - p) : strlen(p);
+	if (len == 1 && p[0] == '.') {
+	    p += len;
+	    continue;
+	}
+	if (len == 2 && p[0] == '.' && p[1] == '.') {
+	    /* cur holds no link: ".." is lexical here, and was checked. */
+	    char   *slash = strrchr(cur, '/');
+
+	    if (slash && slash != cur)
+		*slash = '\0';
+	    else
+		snprintf(cur, sizeof(cur), "/");
+	    if (lstat(cur, &cur_st) < 0) {
+		snprintf(why, whysz, "%s: %s", cur, strerror(errno));
+		return -1;
+	    }
+	    p += len;
+	    continue;
+	}
+	if ((size_t) snprintf(next, sizeof(next), "%s%s%.*s", cur,
+			      strcmp(cur, "/") == 0 ? "" : "/", (int) len, p) >= sizeof(next)) {
+	    snprintf(why, whysz, "%s: path too long", path);
+	    return -1;
+	}
+	if (lstat(next, &st) < 0) {
+	    snprintf(why, whysz, "%s: %s", next, strerror(errno));
+	    return -1;
+	}
+	if (fsafe_one(cur, &cur_st, trusted, &st, why, whysz) < 0)
+	    return -1;
+	p += len;
+	if (S_ISLNK(st.st_mode)) {
+	    if (!trusted_owner(st.st_uid, trusted)) {
+		snprintf(why, whysz, "%s is a symbolic link owned by uid %ld, not root%s",
+			 next, (long) st.st_uid, trusted != (uid_t) -1
+			 ? " or the daemon's user" : "");
+		return -1;
+	    }
+	    if (++links > FSAFE_LINKS_MAX) {
+		snprintf(why, whysz, "%s: too many symbolic links", path);
+		return -1;
+	    }
+	    if ((n = readlink(next, target, sizeof(target) - 1)) < 0) {
+		snprintf(why, whysz, "%s: %s", next, strerror(errno));
+		return -1;
+	    }
+	    target[n] = '\0';
+	    /* The target, relative to the link's directory, then the rest. */
+	    if ((size_t) snprintf(rest, sizeof(rest), "%s%s%s%s",
+				  target[0] == '/' ? "" : cur,
+				  target[0] == '/' || strcmp(cur, "/") == 0 ? "" : "/",
+				  target, p) >= sizeof(rest)) {
+		snprintf(why, whysz, "%s: path too long", path);
+		return -1;
+	    }
+	    return fsafe_walk(rest, trusted, links, why, whysz);
+	}
+	snprintf(cur, sizeof(cur), "%s", next);
+	cur_st = st;
+    }
+    return fsafe_one(cur, &cur_st, trusted, NULL, why, whysz);
+}
+
+/* fsafe_check - the path as given, every component, links followed */
 int     fsafe_check(const char *path, uid_t trusted, char *why, size_t whysz)
 {
-    char    buf[PATH_MAX], copy[PATH_MAX];
-    struct stat file;
+    char    abs[PATH_MAX], cwd[PATH_MAX];
 
-    if (realpath(path, buf) == NULL || stat(buf, &file) < 0) {
-	snprintf(why, whysz, "%s: %s", path, strerror(errno));
+    if (path[0] == '/') {
+	snprintf(abs, sizeof(abs), "%s", path);
+    } else if (getcwd(cwd, sizeof(cwd)) == NULL
+	       || (size_t) snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= sizeof(abs)) {
+	snprintf(why, whysz, "%s: cannot make the path absolute", path);
 	return -1;
     }
-    if (fsafe_chain(buf, NULL, trusted, why, whysz) < 0)
-	return -1;
-    snprintf(copy, sizeof(copy), "%s", path);
-    if (realpath(dirname(copy), buf) == NULL) {
-	snprintf(why, whysz, "%s: %s", path, strerror(errno));
-	return -1;
-    }
-    return fsafe_chain(buf, &file, trusted, why, whysz);
+    return fsafe_walk(abs, trusted, 0, why, whysz);
 }
 
 /* fsafe_write_new - O_NOFOLLOW, regular files only */
@@ -115,9 +169,11 @@ int     fsafe_write_new(const char *path, mode_t mode, const char *text)
 	errno = saved;
 	return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
+    /* Ours alone: a regular file, one link (not a hard link to a file of
+     * someone else's), owned by whoever writes it. */
+    if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid()) {
 	close(fd);
-	errno = EINVAL;
+	errno = !S_ISREG(st.st_mode) ? EINVAL : EPERM;
 	return -1;
     }
     if (ftruncate(fd, 0) < 0 || write(fd, text, len) != (ssize_t) len) {

@@ -26,7 +26,8 @@ extern int fsafe_check(const char *path, uid_t trusted, char *why, size_t whysz)
 /*
  * fsafe_write_new - create or truncate path with mode and write text, never
  * following a symbolic link at path (O_NOFOLLOW), and only if path is a
- * regular file (or new). 0, or -1 with errno set.
+ * regular file of ours with one link (or new). 0, or -1 with errno set
+ * (ELOOP a link, EINVAL not a file, EPERM someone else's or a hard link).
  */
 extern int fsafe_write_new(const char *path, mode_t mode, const char *text);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "fsafe.h"
 #include "log.h"
 #include "tap.h"
 
@@ -290,6 +291,34 @@ static void test_daemon_load(void)
 	   "a key file others can write is refused: %s", got);
 	unlink(keys);
     }
+    /* Links: walked as given, not only where they lead. */
+    {
+	char    sub[400], link[500], why[512];
+
+	snprintf(sub, sizeof(sub), "%s/open", dir);
+	snprintf(link, sizeof(link), "%s/open/conf", dir);
+	mkdir(sub, 0755);
+	symlink(conf, link);
+	is_int(0, fsafe_check(link, (uid_t) -1, why, sizeof(why)), "a link in a safe "
+	       "directory to a safe file: %s", why);
+	chmod(sub, 0777);
+	is_int(-1, fsafe_check(link, (uid_t) -1, why, sizeof(why)), "a link in a "
+	       "directory others can write, to a safe file: refused");
+	snprintf(want, sizeof(want), "%s is writable by others (mode 0777)", sub);
+	is_string(want, why, "naming the directory of the link");
+	chmod(sub, 01777);
+	if (geteuid() == 0 && lchown(link, 65534, 65534) == 0) {
+	    is_int(-1, fsafe_check(link, (uid_t) -1, why, sizeof(why)), "a link of "
+		   "another user's in a sticky directory: refused");
+	    ok(strstr(why, "/open is writable by others (mode 1777)") != NULL
+	       || strstr(why, "owned by uid 65534") != NULL, "%s", why);
+	} else {
+	    ok(1, "# SKIP lchown needs root");
+	    ok(1, "# SKIP lchown needs root");
+	}
+	unlink(link);
+	rmdir(sub);
+    }
     unlink(conf);
     unlink(dest);
     rmdir(dir);
@@ -300,7 +329,7 @@ int     main(void)
     tap_log_capture();
     if (access(DIR "good.conf", R_OK) != 0)
 	bail("run from the top of the source tree: " DIR "good.conf not found");
-    plan(28 + 2 * (int) NBAD + 2 + 13);
+    plan(28 + 2 * (int) NBAD + 2 + 13 + 5);
     test_good();
     test_minimal();
     test_bad();

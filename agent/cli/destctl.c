@@ -333,6 +333,8 @@ int     main(int argc, char **argv)
 	    cli_help_command(cmd, stdout);
 	else
 	    cli_help(stdout);
+    } else if (rc == CLI_OK && cli.all && cmd->fn != cli_flush) {
+	rc = cli_usage(cmd->name, "%s takes no --all (only flush does)", cmd->name);
     } else if (rc == CLI_OK) {
 	rc = cmd->fn(&cli);
     }
