@@ -38,6 +38,7 @@ struct lookup {
     unsigned long requests, temps;
     unsigned long answers[5];		/* by enum sockmap_status */
     struct strmap *temp_kinds;		/* "dane=X sts=Y" -> unsigned long * */
+    struct pending *waiting;		/* requests not answered yet */
 };
 
 /* lookup_reply - count, then reply */
@@ -69,6 +70,7 @@ static void lookup_count_temp(struct lookup *l, const struct decide_input *in)
 /* A request waiting for the outcomes its decision needs. */
 struct pending {
     struct lookup *l;
+    struct pending *prev, *next;	/* in l->waiting */
     struct agent_cfg *ac;		/* the snapshot the request started with */
     struct sm_request *req;
     bool    profile_map;		/* the profile map, not tlspolicy */
@@ -168,6 +170,9 @@ static void lookup_input(struct decide_input *in, const struct profile *p,
 /* pending_free - the request is answered or gone */
 static void pending_free(struct pending *pd)
 {
+    *(pd->prev ? &pd->prev->next : &pd->l->waiting) = pd->next;
+    if (pd->next)
+	pd->next->prev = pd->prev;
     if (pd->timer)
 	event_free(pd->timer);
     agent_cfg_release(pd->ac);
@@ -267,6 +272,9 @@ static void lookup_domain(struct lookup *l, struct sm_request *req, bool profile
     struct pending *pd = xcalloc(1, sizeof(*pd));
 
     pd->l = l;
+    if ((pd->next = l->waiting) != NULL)
+	pd->next->prev = pd;
+    l->waiting = pd;
     pd->ac = agent_cfg_hold(l->a);
     pd->req = req;
     pd->profile_map = profile_map;
@@ -365,6 +373,12 @@ struct lookup *lookup_free(struct lookup *l)
 {
     if (l == NULL)
 	return NULL;
+    /* At shutdown, after DANE and MTA-STS dropped their waiters: the
+     * requests still waiting are answered into the void and freed. */
+    while (l->waiting) {
+	sm_reply(l->waiting->req, SOCKMAP_TEMP, "destctld stopping");
+	pending_free(l->waiting);
+    }
     lookup_forget(l);
     strmap_free(l->last);
     strmap_filter(l->temp_kinds, lookup_free_last, NULL);

@@ -31,7 +31,9 @@ struct lookup_stats {
  * read through a, which outlives the result. */
 extern struct lookup *lookup_new(struct agent *a);
 
-/* lookup_free - NULL; requests still pending are the server's to drop. */
+/* lookup_free - NULL. Call it after the DANE and MTA-STS modules are freed
+ * (no callback can come): requests still waiting are answered TEMP (the
+ * server has orphaned them) and freed. */
 extern struct lookup *lookup_free(struct lookup *l);
 
 /* lookup_handle - sm_handler for the socketmap maps; ctx is the lookup. */
