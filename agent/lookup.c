@@ -86,8 +86,8 @@ struct pending {
 
 static void pending_step(struct pending *pd);
 
-/* lookup_free_last - strmap_filter callback */
-static bool lookup_free_last(const char *key, void *value, void *ctx)
+/* lookup_free_value - strmap_filter callback: free a value, drop the key */
+static bool lookup_free_value(const char *key, void *value, void *ctx)
 {
     (void) key;
     (void) ctx;
@@ -98,7 +98,7 @@ static bool lookup_free_last(const char *key, void *value, void *ctx)
 /* lookup_forget - forget the last answers */
 void    lookup_forget(struct lookup *l)
 {
-    strmap_filter(l->last, lookup_free_last, NULL);
+    strmap_filter(l->last, lookup_free_value, NULL);
 }
 
 /* lookup_log_change - one info line when a domain's answer changes */
@@ -381,7 +381,7 @@ struct lookup *lookup_free(struct lookup *l)
     }
     lookup_forget(l);
     strmap_free(l->last);
-    strmap_filter(l->temp_kinds, lookup_free_last, NULL);
+    strmap_filter(l->temp_kinds, lookup_free_value, NULL);
     strmap_free(l->temp_kinds);
     free(l);
     return NULL;

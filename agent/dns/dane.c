@@ -67,7 +67,7 @@ struct job {
     char   *domain;
     int     pending;			/* queries not answered yet, plus a guard */
     int     ttl;			/* smallest TTL seen */
-    struct mxhost hosts[DANE_MAX_MX];
+    struct mxhost hosts[MX_MAX];
     size_t  nhosts;
     struct dane_result res;
     bool    bogus, error, null_mx;

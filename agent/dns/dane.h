@@ -38,8 +38,6 @@
 #include "outcome.h"
 #include "resolver.h"
 
-#define DANE_MAX_MX	MX_MAX		/* MX hosts examined per domain */
-
 struct dane_result {
     enum dane_outcome outcome;
     char    why[256];			/* for logs and the decision's reason */

@@ -19,17 +19,6 @@ int     mx_parse(const unsigned char *rdata, size_t len, unsigned *pref, char *n
     return n < 0 || (size_t) n != len - 2 ? -1 : 0;
 }
 
-/* mx_status_name - for logs */
-const char *mx_status_name(enum mx_status s)
-{
-    static const char *const names[] = {
-	[MX_HOSTS] = "hosts", [MX_IMPLICIT] = "implicit", [MX_NULL] = "null",
-	[MX_NXDOMAIN] = "nxdomain", [MX_FAIL] = "fail", [MX_BOGUS] = "bogus",
-    };
-
-    return (size_t) s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
-}
-
 /* mx_insert - keep host in preference order; past MX_MAX the least goes */
 static void mx_insert(struct mx_list *out, const char *name, unsigned pref)
 {

@@ -58,7 +58,4 @@ extern void mx_list_read(const struct dns_answer *a, const char *domain,
 extern int mx_parse(const unsigned char *rdata, size_t len, unsigned *pref,
 		            char *name, size_t namesz);
 
-/* mx_status_name - "hosts", "implicit", "null", "nxdomain", "fail", "bogus". */
-extern const char *mx_status_name(enum mx_status s);
-
 #endif
