@@ -218,14 +218,6 @@ static void check_answer(const uint8_t *data, size_t size)
 	free(rdata[i]);
 }
 
-int     LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void) argc;
-    (void) argv;
-    harness_init();
-    return 0;
-}
-
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_tlsa(data, size);

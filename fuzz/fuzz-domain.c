@@ -57,14 +57,6 @@ static void same(int rc1, const char *a, int rc2, const char *b)
 	HARNESS_CHECK(strcmp(a, b) == 0);
 }
 
-int     LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void) argc;
-    (void) argv;
-    harness_init();
-    return 0;
-}
-
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char   *in = xstrndup((const char *) data, size);

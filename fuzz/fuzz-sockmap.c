@@ -188,14 +188,6 @@ static void compare(const uint8_t *data, size_t size, size_t max)
     }
 }
 
-int     LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void) argc;
-    (void) argv;
-    harness_init();
-    return 0;
-}
-
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     compare(data, size, SOCKMAP_MAX_REPLY);

@@ -135,14 +135,6 @@ static void check_rdata(const uint8_t *data, size_t size)
     free(out);
 }
 
-int     LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void) argc;
-    (void) argv;
-    harness_init();
-    return 0;
-}
-
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct harness_part rest = {(const char *) data, size}, line;

@@ -153,3 +153,16 @@ void    harness_remove(const char *name)
 	abort();
     }
 }
+
+/*
+ * LLVMFuzzerInitialize - the set-up most targets need; weak, so that a
+ * target with more to set up (a fixed key file, a scratch file) defines
+ * its own, which calls harness_init() too.
+ */
+__attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void) argc;
+    (void) argv;
+    harness_init();
+    return 0;
+}
