@@ -136,7 +136,7 @@ static void status_human(const struct field *f, int n)
 
     if (strcmp(cache, "ok") != 0)
 	printf("PROBLEM: MTA-STS policy cache %s (%s)%s\n", cache,
-	       get(f, n, "cache_file"), strncmp(cache, "lost", 4) == 0 ||
+	       get(f, n, "cache_file"),
 	       strstr(cache, "lost=") ? "; see 'destctl help ack-cache'" : "");
     duration(atol(get(f, n, "uptime")), up, sizeof(up));
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&loaded, &tm));
