@@ -49,6 +49,8 @@ struct cfg_key {
 static const char *const cfg_log_levels[] = {"info", "debug", NULL};
 static const char *const cfg_agent_errors[] = {"tempfail", "accept", NULL};
 static const char *const cfg_untagged[] = {"accept", "reject", NULL};
+static const char *const cfg_table_types[] = {"hash", "lmdb", "cdb", NULL};
+static const char *const cfg_apply_modes[] = {"manual", "auto", NULL};
 
 #define F(field) offsetof(struct cfg, field)
 
@@ -114,6 +116,16 @@ static const struct cfg_key cfg_keys[] = {
 	NULL, "days a bounce verification tag stays valid"},
     {"bounce_verification.untagged", CT_CHOICE, F(bv_untagged), "accept", 0, 0,
 	cfg_untagged, NULL, "untagged bounces: accept (with a header) or reject"},
+    {"postfix.config_directory", CT_PATH, F(postfix_config_directory), "/etc/postfix",
+	0, 0, NULL, NULL, "the Postfix configuration `destctl postfix` writes to"},
+    {"postfix.transport_table", CT_PATH, F(postfix_transport_table), "", 0, 0, NULL,
+	NULL, "the generated transport table (empty: destctl_transport in "
+    "config_directory)"},
+    {"postfix.table_type", CT_CHOICE, F(postfix_table_type), "hash", 0, 0,
+	cfg_table_types, NULL, "its Postfix table type: hash, lmdb or cdb"},
+    {"postfix.apply", CT_CHOICE, F(postfix_apply), "manual", 0, 0, cfg_apply_modes,
+	NULL, "after a change of destinations: manual (say that `destctl postfix "
+    "--apply` is needed) or auto (apply it)"},
     {"destinations_file", CT_PATH, F(destinations_file), "destinations.conf", 0, 0,
 	NULL, NULL, "the per-domain profiles, rewritten by destctl"},
 };
@@ -411,12 +423,35 @@ static bool cfg_name_ok(const char *what, const char *name, const config_setting
     return true;
 }
 
+/* cfg_lifetime - member key of bounce profile g: seconds, or -1 (said in d) */
+static int cfg_lifetime(const config_setting_t *g, const char *key, const char *what,
+			        const char *file, struct diag *d)
+{
+    const config_setting_t *m = config_setting_get_member(g, key);
+    long long v;
+
+    if (config_setting_type(m) != CONFIG_TYPE_INT
+	&& config_setting_type(m) != CONFIG_TYPE_INT64) {
+	cfg_diag(d, DIAG_ERROR, m, file, "%s: %s: expected an integer (seconds), "
+		 "got %s", what, key, cfg_type_phrase(config_setting_type(m)));
+	return -1;
+    }
+    v = config_setting_get_int64(m);
+    if (v < 60 || v > CFG_MAX_QUEUE_LIFETIME) {
+	cfg_diag(d, DIAG_ERROR, m, file, "%s: %s: %lld is out of range: expected "
+		 "60 to %d seconds", what, key, v, CFG_MAX_QUEUE_LIFETIME);
+	return -1;
+    }
+    return (int) v;
+}
+
 /* cfg_load_entries - the certificates and bounce_profiles lists */
 static void cfg_load_entries(struct cfg *c, const config_setting_t *s,
 			             const char *file, struct diag *d)
 {
     static const char *const cert_keys[] = {"name", "chain_file", NULL};
-    static const char *const bp_keys[] = {"name", "max_queue_lifetime", NULL};
+    static const char *const bp_keys[] = {"name", "max_queue_lifetime",
+    "bounce_queue_lifetime", NULL};
     const char *what = config_setting_name(s);
     bool    certs = strcmp(what, CFG_CERTIFICATES) == 0;
     int     type = config_setting_type(s), n, line;
@@ -460,7 +495,9 @@ static void cfg_load_entries(struct cfg *c, const config_setting_t *s,
 	    if ((path = cfg_member_string(g, "chain_file", what, file, d)) == NULL)
 		continue;
 	    resolved = path_resolve(cfg_where(g, file, &line), path);
-	    if (access(resolved, R_OK) < 0) {
+	    /* Postfix reads it as root: a daemon running as agent.user may
+	     * be unable to, and need not (destctl postfix --apply checks). */
+	    if (access(resolved, R_OK) < 0 && (errno != EACCES || geteuid() == 0)) {
 		const config_setting_t *m = config_setting_get_member(g, "chain_file");
 
 		cfg_diag(d, DIAG_ERROR, m, file,
@@ -474,32 +511,23 @@ static void cfg_load_entries(struct cfg *c, const config_setting_t *s,
 	    c->certificates[c->ncertificates].name = xstrdup(name);
 	    c->certificates[c->ncertificates++].chain_file = resolved;
 	} else {
-	    const config_setting_t *m = config_setting_get_member(g, "max_queue_lifetime");
-	    long long v = 0;
+	    int     life, bounce_life = 0;
 
-	    if (m == NULL) {
+	    if (config_setting_get_member(g, "max_queue_lifetime") == NULL) {
 		cfg_diag(d, DIAG_ERROR, g, file,
 			 "%s: \"%s\": entry without max_queue_lifetime", what, name);
 		continue;
 	    }
-	    if (config_setting_type(m) != CONFIG_TYPE_INT
-		&& config_setting_type(m) != CONFIG_TYPE_INT64) {
-		cfg_diag(d, DIAG_ERROR, m, file,
-			 "%s: max_queue_lifetime: expected an integer (seconds), got %s",
-			 what, cfg_type_phrase(config_setting_type(m)));
+	    if ((life = cfg_lifetime(g, "max_queue_lifetime", what, file, d)) < 0
+		|| (config_setting_get_member(g, "bounce_queue_lifetime")
+		    && (bounce_life = cfg_lifetime(g, "bounce_queue_lifetime", what,
+						   file, d)) < 0))
 		continue;
-	    }
-	    v = config_setting_get_int64(m);
-	    if (v < 60 || v > CFG_MAX_QUEUE_LIFETIME) {
-		cfg_diag(d, DIAG_ERROR, m, file,
-			 "%s: max_queue_lifetime: %lld is out of range: expected 60 "
-			 "to %d seconds", what, v, CFG_MAX_QUEUE_LIFETIME);
-		continue;
-	    }
 	    c->bounce_profiles = xrealloc(c->bounce_profiles,
 			 (c->nbounce_profiles + 1) * sizeof(*c->bounce_profiles));
 	    c->bounce_profiles[c->nbounce_profiles].name = xstrdup(name);
-	    c->bounce_profiles[c->nbounce_profiles++].max_queue_lifetime = (int) v;
+	    c->bounce_profiles[c->nbounce_profiles].bounce_queue_lifetime = bounce_life;
+	    c->bounce_profiles[c->nbounce_profiles++].max_queue_lifetime = life;
 	}
     }
 }
@@ -618,6 +646,13 @@ struct cfg *cfg_load(const char *path, struct diag *d)
     cfg_release(lc);
     if (d->nerrors > errors)
 	return cfg_free(c);
+    if (*c->postfix_transport_table == '\0') {
+	struct buf *b = buf_alloc(64, 8192);
+
+	buf_printf(b, "%s/destctl_transport", c->postfix_config_directory);
+	free(c->postfix_transport_table);
+	c->postfix_transport_table = buf_steal(b);
+    }
     if (stat(c->destinations_file, &st) < 0 && errno == ENOENT) {
 	c->destinations_missing = true;
 	c->destinations_problem = "destinations file does not exist";

@@ -37,6 +37,8 @@ struct cfg_certificate {
 struct cfg_bounce_profile {
     char   *name;
     int     max_queue_lifetime;		/* seconds */
+    int     bounce_queue_lifetime;	/* seconds, for bounces (null sender); 0:
+					 * max_queue_lifetime */
 };
 
 struct cfg {
@@ -78,6 +80,12 @@ struct cfg {
     char   *bv_key_file;
     int     bv_valid_days;
     char   *bv_untagged;
+
+    /* postfix */
+    char   *postfix_config_directory;
+    char   *postfix_transport_table;	/* "" until cfg_load fills it in */
+    char   *postfix_table_type;
+    char   *postfix_apply;
 
     struct cfg_certificate *certificates;
     size_t  ncertificates;

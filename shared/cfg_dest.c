@@ -293,15 +293,15 @@ static int cfg_check_one(const struct cfg *c, const struct profile *p, struct di
 		     || ((p->set & PK_BIT(PK_MTA_STS)) && e->mta_sts)))
 	diag_add(d, DIAG_WARNING, file, p->line, "%s: route \"%s\" disables DANE and "
 		 "MTA-STS: dane and mta_sts are not applied", what, e->route);
-    if ((unenforced = profile_unenforced(p) & p->set) != 0) {
-	b = buf_alloc(64, 1024);
-	for (int k = 0; k < PK_COUNT; k++)
-	    if (unenforced & PK_BIT(k))
-		buf_printf(b, "%s%s", b->len ? ", " : "", profile_keys[k].name);
-	diag_add(d, DIAG_WARNING, file, p->line, "%s: not enforced yet: %s (stored "
-		 "and shown, but no MTA applies it in this version)", what, b->data);
-	buf_free(b);
-    }
+    unenforced = profile_unenforced(p) & p->set;
+    for (int k = 0; k < PK_COUNT; k++)
+	if (unenforced & PK_BIT(k)) {
+	    b = buf_alloc(64, 1024);
+	    profile_format(e, (enum profile_key) k, PF_TEXT, b);
+	    diag_add(d, DIAG_WARNING, file, p->line, "%s: %s %s is not applied: %s",
+		     what, profile_keys[k].name, b->data, profile_keys[k].unsupported);
+	    buf_free(b);
+	}
     return d->nerrors - errors;
 }
 

@@ -50,39 +50,41 @@ const struct name_code profile_limits_names[] = {
 #define RCPT_MINUTES_MAX 60
 
 const struct profile_key_info profile_keys[PK_COUNT] = {
-    {PK_TLS, "tls", "tls", "TLS", PKT_ENUM, profile_tls_names, 0, 0, true,
+    {PK_TLS, "tls", "tls", "TLS", PKT_ENUM, profile_tls_names, 0, 0, NULL,
     "TLS level: none, preferred, required, preferred-verify, required-verify, required-verify-hosted"},
-    {PK_DANE, "dane", "dane", "DANE", PKT_ENUM, profile_dane_names, 0, 0, true,
+    {PK_DANE, "dane", "dane", "DANE", PKT_ENUM, profile_dane_names, 0, 0, NULL,
     "DANE (RFC 7672): none, opportunistic, mandatory"},
-    {PK_MTA_STS, "mta_sts", "mta-sts", "MTA-STS", PKT_BOOL, NULL, 0, 0, true,
+    {PK_MTA_STS, "mta_sts", "mta-sts", "MTA-STS", PKT_BOOL, NULL, 0, 0, NULL,
     "apply the domain's MTA-STS policy (RFC 8461): on, off"},
     {PK_IP_PREFERENCE, "ip_preference", "ip-preference", "IP preference", PKT_ENUM,
-	profile_ip_names, 0, 0, false,
+	profile_ip_names, 0, 0, NULL,
     "IP version: ipv6-preferred, ipv4-preferred, ipv6-only, ipv4-only"},
     {PK_CONCURRENCY, "concurrency", "concurrency", "concurrency", PKT_INT, NULL,
-	1, 1000, false, "concurrent connections to the destination: 1..1000"},
+	1, 1000, NULL, "concurrent connections to the destination: 1..1000"},
     {PK_MESSAGES_PER_CONNECTION, "messages_per_connection", "messages-per-connection",
-	"messages/connection", PKT_INT, NULL, 1, 1000, false,
+	"messages/connection", PKT_INT, NULL, 1, 1000, NULL,
     "messages delivered per connection: 1..1000"},
     {PK_RECIPIENT_LIMIT, "recipient_limit", "recipient-limit", "recipient limit",
-	PKT_RATE, NULL, 0, RCPT_COUNT_MAX, false,
+	PKT_RATE, NULL, 0, RCPT_COUNT_MAX, NULL,
     "at most N recipients per M minutes (N 0..1000000000, M 1..60), or none"},
     {PK_LIMITS_PER, "limits_per", "limits-per", "limits per", PKT_ENUM,
-	profile_limits_names, 0, 0, false,
+	profile_limits_names, 0, 0,
+	"not supported by Postfix: its limits apply per next hop (the domain, or "
+	"the route), not per MX address",
     "apply the limits per whole domain or per MX IP address: domain, mx-ip"},
     {PK_CLIENT_CERTIFICATE, "client_certificate", "client-certificate",
-	"client certificate", PKT_NAME, NULL, 0, 0, false,
+	"client certificate", PKT_NAME, NULL, 0, 0, NULL,
     "name of an entry of `certificates` to present, or none for the MTA's own"},
     {PK_BOUNCE_VERIFICATION, "bounce_verification", "bounce-verification",
-	"bounce verification", PKT_BOOL, NULL, 0, 0, false,
+	"bounce verification", PKT_BOOL, NULL, 0, 0, NULL,
     "tag the envelope sender for bounce verification (BATV): on, off"},
     {PK_BOUNCE_PROFILE, "bounce_profile", "bounce-profile", "bounce profile",
-	PKT_NAME, NULL, 0, 0, false,
+	PKT_NAME, NULL, 0, 0, NULL,
     "name of an entry of `bounce_profiles`, or none for the default"},
-    {PK_ROUTE, "route", "route", "route", PKT_ROUTE, NULL, 0, 0, false,
+    {PK_ROUTE, "route", "route", "route", PKT_ROUTE, NULL, 0, 0, NULL,
     "explicit SMTP route [host]:port or host:port (no DANE, no MTA-STS), or none"},
     {PK_EARLY_REFUSAL, "early_refusal", "early-refusal", "early refusal", PKT_BOOL,
-	NULL, 0, 0, false,
+	NULL, 0, 0, NULL,
     "the milter refuses at RCPT what cannot be delivered securely: on, off"},
 };
 
@@ -618,7 +620,7 @@ struct profile_table *profile_table_copy(const struct profile_table *t)
     return c;
 }
 
-/* profile_unenforced - keys with a non-built-in value nobody enforces yet */
+/* profile_unenforced - keys with a non-built-in value that is not applied */
 unsigned profile_unenforced(const struct profile *p)
 {
     struct profile_settings builtin;
@@ -627,7 +629,7 @@ unsigned profile_unenforced(const struct profile *p)
 
     profile_builtin(&builtin);
     for (int k = 0; k < PK_COUNT; k++) {
-	if (profile_keys[k].enforced)
+	if (profile_keys[k].unsupported == NULL)
 	    continue;
 	buf_reset(a);
 	buf_reset(b);

@@ -122,7 +122,8 @@ struct profile_key_info {
     enum profile_key_type type;
     const struct name_code *names;	/* PKT_ENUM */
     long    min, max;			/* PKT_INT, PKT_RATE count */
-    bool    enforced;			/* false: stored, not enforced by any MTA yet */
+    const char *unsupported;		/* why a non-built-in value is not applied
+					 * (by Postfix), or NULL: applied */
     const char *doc;			/* one line of help */
 };
 
@@ -211,8 +212,8 @@ extern void profile_table_resolve(struct profile_table *t);
 /* profile_table_copy - a deep copy. */
 extern struct profile_table *profile_table_copy(const struct profile_table *t);
 
-/* profile_unenforced - PK_BITs of keys set (to a non-default value) in p that
- * no MTA enforces yet. */
+/* profile_unenforced - PK_BITs of keys whose value in p differs from the
+ * built-in one and is not applied (profile_keys[k].unsupported says why). */
 extern unsigned profile_unenforced(const struct profile *p);
 
 #endif

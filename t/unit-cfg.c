@@ -117,10 +117,7 @@ static void test_good(void)
     is_int(10, p ? p->eff.recipient_minutes : -1, "recipient_limit minutes");
     p = profile_table_find(c->profiles, ".example.org");
     is_string("partner", p ? p->eff.client_certificate : NULL, "client_certificate");
-    is_int(3, d.nwarnings, "three warnings: settings not enforced yet");
-    is_string(DIR "good.dest:5: warning: destination \".example.org\": not enforced "
-	      "yet: client_certificate, bounce_profile (stored and shown, but no MTA "
-	      "applies it in this version)", d.v[0].text, "the not-enforced warning");
+    is_int(0, d.nwarnings, "no warnings: every setting of good.dest is applied");
     cfg_free(c);
     diag_release(&d);
 }
@@ -179,6 +176,17 @@ static void test_route_warning(void)
 	      "used with tls = \"preferred\" by lax.example and tls = \"required-verify\" "
 	      "by the default profile: that next hop gets the strictest",
 	      d.n ? d.v[d.n - 1].text : "", "the default profile's route counts");
+    cfg_free(c);
+    diag_release(&d);
+
+    diag_init(&d);
+    c = cfg_load(DIR "warn-limits.conf", &d);
+    ok(c != NULL, "limits_per mx-ip is only a warning");
+    is_int(1, d.nwarnings, "one warning");
+    is_string(DIR "warn-limits.dest:2: warning: destination \"per-ip.example\": "
+	      "limits_per mx-ip is not applied: not supported by Postfix: its limits "
+	      "apply per next hop (the domain, or the route), not per MX address",
+	      d.n ? d.v[0].text : "", "it says why, with FILE:LINE");
     cfg_free(c);
     diag_release(&d);
 }
@@ -329,7 +337,7 @@ int     main(void)
     tap_log_capture();
     if (access(DIR "good.conf", R_OK) != 0)
 	bail("run from the top of the source tree: " DIR "good.conf not found");
-    plan(28 + 2 * (int) NBAD + 2 + 13 + 5);
+    plan(30 + 2 * (int) NBAD + 2 + 13 + 5);
     test_good();
     test_minimal();
     test_bad();

@@ -234,17 +234,20 @@ static void test_inherit(void)
     is_int(TLS_PREFERRED, p->eff.tls, "tls now from the default (built-in)");
     is_int(-1, profile_set_text(t->def, PK_TLS, "inherit", why, sizeof(why)),
 	   "the default cannot inherit");
-    is_int(PK_BIT(PK_CONCURRENCY), (long) (profile_set_text(p, PK_CONCURRENCY, "20",
-							     why, sizeof(why)),
-				      profile_table_resolve(t), profile_unenforced(p)),
-	   "concurrency 20 is not enforced yet");
+    is_int(0, (long) (profile_set_text(p, PK_CONCURRENCY, "20", why, sizeof(why)),
+		      profile_table_resolve(t), profile_unenforced(p)),
+	   "concurrency 20 is applied");
+    is_int(PK_BIT(PK_LIMITS_PER), (long) (profile_set_text(p, PK_LIMITS_PER, "mx-ip",
+							    why, sizeof(why)),
+				     profile_table_resolve(t), profile_unenforced(p)),
+	   "limits_per mx-ip is not applied");
     profile_table_free(t);
 }
 
 int     main(void)
 {
     tap_log_capture();
-    plan(16 + 13 + 6 + 2 + 27 + 6);
+    plan(16 + 13 + 6 + 2 + 27 + 7);
     test_names();
     test_matching();
     test_many();
