@@ -151,10 +151,11 @@ install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(SYSTEMDDIR)
-	for u in destctld destctl-milter; do \
-	    sed 's|/usr/local/sbin|$(SBINDIR)|g' conf/systemd/$$u.service \
-	        >$(DESTDIR)$(SYSTEMDDIR)/$$u.service; \
-	    chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$u.service; \
+	for u in destctld.service destctl-milter.service destctl-sweep.service \
+	    destctl-sweep.timer; do \
+	    sed 's|/usr/local/sbin|$(SBINDIR)|g' conf/systemd/$$u \
+	        >$(DESTDIR)$(SYSTEMDDIR)/$$u; \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$u; \
 	done
 	for f in conf/destctl.conf conf/destinations.conf; do \
 	    t=$(DESTDIR)$(SYSCONFDIR)/$$(basename $$f); \

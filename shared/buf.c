@@ -173,3 +173,18 @@ char   *pct_decode(char *s)
     *w = '\0';
     return s;
 }
+
+/* buf_put_json - a JSON string */
+void    buf_put_json(struct buf *b, const char *s)
+{
+    buf_putc(b, '"');
+    for (; *s; s++) {
+	if (*s == '"' || *s == '\\')
+	    buf_printf(b, "\\%c", *s);
+	else if ((unsigned char) *s < 0x20)
+	    buf_printf(b, "\\u%04x", *s);
+	else
+	    buf_putc(b, *s);
+    }
+    buf_putc(b, '"');
+}

@@ -61,6 +61,9 @@ extern void buf_put_pct(struct buf *b, const char *s);
  * left as it is. */
 extern char *pct_decode(char *s);
 
+/* buf_put_json - append s as a JSON string, quoted and escaped. */
+extern void buf_put_json(struct buf *b, const char *s);
+
 /* buf_overflow - true when some write did not fit since the last reset. */
 static inline bool buf_overflow(const struct buf *b)
 {

@@ -42,7 +42,8 @@ sub suite {
     $dir = tempdir(CLEANUP => 1);
     $conf = "$dir/destctl.conf";
     $dest = "$dir/destinations.conf";
-    spew($conf, qq{agent: { pid_file = "agent.pid"; };\nbounce_profiles = ( { name = "fast"; max_queue_lifetime = 3600; } );\n});
+    # Its own Postfix directory (none: the host's /etc/postfix is never read).
+    spew($conf, qq{agent: { pid_file = "agent.pid"; };\npostfix: { config_directory = "postfix"; };\nbounce_profiles = ( { name = "fast"; max_queue_lifetime = 3600; } );\n});
     my ($rc, $out, $err);
 
     ($rc, $out, $err) = run(undef, 'list');
@@ -87,7 +88,12 @@ sub suite {
     is($rc, 0, 'edit example.com');
     ($rc, $out) = run(undef, qw(detail example.com));
     like($out, qr/^destination example\.com  \(\Q$dest\E:7\)\n/, 'detail names the entry and where it is');
-    like($out, qr/^  concurrency               20                      \s*\[not enforced yet\]$/m, 'detail: own value, not enforced yet');
+    like($out, qr/^  concurrency               20$/m, 'detail: own value');
+    like($out, qr/^  concurrency               destctl-c20-r100per10m_destination_concurrency_limit = 1: with a rate delay Postfix delivers one at a time$/m,
+         'detail: how Postfix applies it (a rate delay means one at a time)');
+    like($out, qr/^  recipient_limit           destctl-c20-r100per10m_destination_recipient_limit = 2, _destination_rate_delay = 12s: at most 2 recipients every 12 s$/m,
+         'detail: the recipient limit as Postfix applies it');
+    unlike($out, qr/not applied|not enforced/, 'detail: nothing flagged as not applied');
     like($out, qr/^  dane                      opportunistic$/m, 'detail: dane set here');
     like($out, qr/^  mta_sts                   off                       \(from default\)$/m, 'detail: inherited value');
 
@@ -103,7 +109,8 @@ sub suite {
     is($j->[0]{settings}{tls}{from}, 'set', 'detail --json: set here');
     is($j->[0]{settings}{mta_sts}{from}, 'default', 'detail --json: inherited');
     is_deeply($j->[0]{settings}{recipient_limit}{value}, { count => 100, minutes => 10 }, 'detail --json: recipient limit');
-    is($j->[0]{settings}{concurrency}{enforced}, JSON::PP::false, 'detail --json: not enforced');
+    is($j->[0]{settings}{concurrency}{enforced}, JSON::PP::true, 'detail --json: applied');
+    is($j->[0]{settings}{route}{applied}, 'transport table: example.com destctl-c20-r100per10m:', 'detail --json: how');
     ($rc, $out) = run(undef, qw(list --json));
     $j = decode_json($out);
     is(scalar @$j, 3, 'list --json: the default and two destinations');
@@ -193,6 +200,54 @@ sub suite {
     ($rc, $out) = run(undef, qw(help new));
     like($out, qr/^  --recipient-limit\s+at most N recipients per M minutes/m, 'help new lists the keys');
 
+    # limits_per = mx-ip: not supported by Postfix, said everywhere
+    ($rc, $out) = run(undef, qw(new mxip.example --limits-per mx-ip));
+    is($rc, 0, 'new with limits_per mx-ip is stored');
+    ($rc, $out) = run(undef, qw(list));
+    like($out, qr/^\* limits_per: not supported by Postfix: its limits apply per next hop \(the domain, or the route\), not per MX address$/m,
+         'list: the footnote says why');
+    ($rc, $out) = run(undef, qw(detail mxip.example));
+    like($out, qr/^  limits_per                mx-ip                     \[not applied\]$/m, 'detail: flagged');
+    like($out, qr/^  limits_per                not supported by Postfix: /m, 'detail: why');
+    ($rc, $out, $err) = run(undef, qw(check-config));
+    like($out . $err, qr/\Q$dest\E:\d+: warning: destination "mxip.example": limits_per mx-ip is not applied: not supported by Postfix/,
+         'check-config warns, with FILE:LINE');
+    ($rc, $out) = run(undef, qw(list --json));
+    my ($mx) = grep { ($_->{domain} // '') eq 'mxip.example' } @{ decode_json($out) };
+    is_deeply($mx->{not_enforced}, ['limits_per'], 'list --json: not_enforced names it');
+    run(undef, qw(delete mxip.example));
+
+    # destctl postfix: what it would write, and the differences
+    mkdir("$dir/postfix");
+    spew("$dir/postfix/main.cf", "# the operator's own\nmyhostname = relay.example\n");
+    spew("$dir/postfix/master.cf", "smtp      unix  -       -       y       -       -       smtp\n"
+         . "tlsproxy  unix  -       -       y       -       0       tlsproxy\n");
+    ($rc, $out) = run(undef, qw(new postfix.example --concurrency 3));
+    like($out, qr/^destctl: the Postfix side changed: run `destctl postfix --apply` to apply it/m,
+         'a change says when Postfix needs --apply');
+    ($rc, $out, $err) = run(undef, qw(postfix));
+    is($rc, 0, 'postfix: exit 0');
+    like($out, qr/^postfix\.example\tdestctl-c3:$/m, 'postfix: the transport entry');
+    like($out, qr/^destctl-c3 unix  -       -       y       -       -       smtp\n  -o smtp_address_preference=ipv6$/m,
+         'postfix: the service, chrooted as the stock smtp service is');
+    like($out, qr/^destctl-c3_destination_concurrency_limit = 3$/m, 'postfix: its main.cf parameter');
+    like($out, qr/^default_transport = destctl-base$/m, 'postfix: default_transport');
+    unlike($out, qr/^tlsproxy/m, 'postfix: no second tlsproxy');
+    like($out, qr/^\+myhostname|^ myhostname = relay.example$/m, 'postfix: a diff against what is installed');
+    like($out, qr/^destctl: run `destctl postfix --apply` to install this$/m, 'postfix: says how to install');
+    like($err, qr/^destctl: warning: \Q$dir\E\/postfix\/main.cf has no transport_maps = hash:\Q$dir\E\/postfix\/destctl_transport: /m,
+         'postfix: warns that main.cf does not use the table');
+    # --apply refuses what would be wrong, before writing anything
+    spew("$dir/postfix/main.cf", "myhostname = relay.example\ndefault_transport = smtp:[smarthost]\n");
+    my %before = map { $_ => slurp("$dir/postfix/$_") } qw(main.cf master.cf);
+    ($rc, $out, $err) = run(undef, qw(postfix --apply));
+    is($rc, 1, 'postfix --apply with the operator\'s own default_transport: exit 1');
+    like($err, qr/^destctl: \Q$dir\E\/postfix\/main.cf:2 sets default_transport = smtp:\[smarthost\]: destctl's default profile needs default_transport = destctl-base; remove that line/m,
+         'postfix --apply: names the line');
+    is(slurp("$dir/postfix/$_"), $before{$_}, "postfix --apply refused: $_ unchanged") for qw(main.cf master.cf);
+    ok(!-e "$dir/postfix/destctl_transport", 'postfix --apply refused: no table written');
+    run(undef, qw(delete postfix.example));
+
     # the setup dialogue, on a terminal (script(1) gives it one)
   SKIP: {
         skip 'script(1) not installed', 2 unless -x '/usr/bin/script';
@@ -215,5 +270,5 @@ for my $b (@builds) {
 $bin = "$builds[0]/destctl";
 my $out = `$bin -c conf/destctl.conf list`;
 is($? >> 8, 0, 'conf/destctl.conf: list works');
-is(scalar(() = $out =~ /^\S/mg), 8, 'conf/destctl.conf: header, default, 5 destinations, footnote');
+is(scalar(() = $out =~ /^\S/mg), 7, 'conf/destctl.conf: header, default, 5 destinations, nothing not applied');
 done_testing();

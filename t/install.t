@@ -13,7 +13,7 @@ check() {	# check DESCRIPTION COMMAND...
     d=$1; shift
     if "$@" >/dev/null 2>&1; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
 }
-echo "1..11"
+echo "1..13"
 make -C "$top" -s install DESTDIR="$stage" PREFIX=/usr >"$stage.log" 2>&1
 check "make install DESTDIR=... succeeds" test $? -eq 0
 check "destctl installed executable" test -x "$stage/usr/sbin/destctl"
@@ -23,6 +23,9 @@ check "the milter's systemd unit runs the installed destctl-milter" \
     grep -q '^ExecStart=/usr/sbin/destctl-milter$' "$stage/etc/systemd/system/destctl-milter.service"
 check "the systemd unit runs the installed destctld" \
     grep -q '^ExecStart=/usr/sbin/destctld$' "$stage/etc/systemd/system/destctld.service"
+check "the sweep service runs the installed destctl" \
+    grep -q '^ExecStart=/usr/sbin/destctl sweep$' "$stage/etc/systemd/system/destctl-sweep.service"
+check "the sweep timer is installed" test -s "$stage/etc/systemd/system/destctl-sweep.timer"
 check "destctl.conf installed" cmp "$top/conf/destctl.conf" "$stage/etc/destctl/destctl.conf"
 check "destinations.conf installed" cmp "$top/conf/destinations.conf" "$stage/etc/destctl/destinations.conf"
 check "the installed example configuration is valid" \

@@ -25,6 +25,8 @@ struct cli {
     bool    yes;			/* --yes */
     bool    merge;			/* --merge */
     bool    all;			/* --all */
+    bool    apply;			/* --apply */
+    bool    dry_run;			/* --dry-run */
     int     argc;			/* command arguments, options removed */
     char  **argv;
     char  **opts;			/* --KEY VALUE pairs, flattened */
@@ -55,6 +57,8 @@ extern int cli_status(struct cli *cli);
 extern int cli_flush(struct cli *cli);
 extern int cli_reload(struct cli *cli);
 extern int cli_ack_cache(struct cli *cli);
+extern int cli_postfix(struct cli *cli);
+extern int cli_sweep(struct cli *cli);
 
 /*
  * cli_commit - validate table t against c, write it as c's destinations file
@@ -63,6 +67,22 @@ extern int cli_ack_cache(struct cli *cli);
  * nothing. Takes ownership of t. `done` is printed on success.
  */
 extern int cli_commit(const struct cfg *c, struct profile_table *t, const char *done);
+
+/*
+ * cli_replace_file - write text to path atomically: a temporary file in the
+ * same directory with path's mode, fsync, rename over path, fsync the
+ * directory. A crash leaves the old file or the new one, never a mix. 0, or
+ * -1 printed.
+ */
+extern int cli_replace_file(const char *path, const char *text, size_t len);
+
+/*
+ * cli_postfix_changed - after destinations changed to t (c the configuration
+ * before): when the Postfix side it generates differs from what is installed,
+ * say that `destctl postfix --apply` is needed, or apply it when
+ * postfix.apply is "auto". Silent when c's Postfix directory has no main.cf.
+ */
+extern void cli_postfix_changed(const struct cfg *c, const struct profile_table *t);
 
 /*
  * cli_load_locked - cli_load() under the exclusive lock that serialises destctl

@@ -84,16 +84,11 @@ static const char *get(const struct field *f, int n, const char *key)
 /* json_string - s as a JSON string */
 static void json_string(const char *s)
 {
-    putchar('"');
-    for (; *s; s++) {
-	if (*s == '"' || *s == '\\')
-	    printf("\\%c", *s);
-	else if ((unsigned char) *s < 0x20)
-	    printf("\\u%04x", *s);
-	else
-	    putchar(*s);
-    }
-    putchar('"');
+    struct buf *b = buf_alloc(64, 1 << 20);
+
+    buf_put_json(b, s);
+    fputs(b->data, stdout);
+    buf_free(b);
 }
 
 /* status_json - every field; numbers as numbers */

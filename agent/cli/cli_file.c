@@ -104,12 +104,8 @@ static int cli_write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/*
- * cli_replace_file - write text to path atomically: a temporary file in the
- * same directory, fsync, rename over path, fsync the directory. A crash
- * leaves the old file or the new one, never a mix. -1 printed.
- */
-static int cli_replace_file(const char *path, const char *text, size_t len)
+/* cli_replace_file - atomically (see cli.h) */
+int     cli_replace_file(const char *path, const char *text, size_t len)
 {
     char   *dir = cli_dir_of(path), *tmp;
     struct stat st;
@@ -208,6 +204,7 @@ int     cli_commit(const struct cfg *c, struct profile_table *t, const char *don
     }
     printf("destctl: %s\n", done);
     cli_signal_agent(c);
+    cli_postfix_changed(c, t);
   out:
     buf_free(text);
     diag_release(&d);

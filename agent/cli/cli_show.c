@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "delivery.h"
 #include "domain.h"
 #include "util.h"
 
@@ -53,7 +54,7 @@ static void cli_list_text(const struct profile_table *t)
 {
     size_t  width[CLI_NCOLS], rows = t->n + 1;
     struct buf *cell = buf_alloc(64, CLI_CELL_MAX);
-    bool    starred = false;
+    unsigned starred = 0;
 
     for (size_t c = 0; c < CLI_NCOLS; c++)
 	width[c] = strlen(cli_list_titles[c]);
@@ -61,7 +62,7 @@ static void cli_list_text(const struct profile_table *t)
 	const struct profile *p = r == 0 ? t->def : t->v[r - 1];
 	unsigned un = profile_unenforced(p);
 
-	starred |= un != 0;
+	starred |= un;
 	for (size_t c = 0; c < CLI_NCOLS; c++) {
 	    cli_cell(p, (int) c, un, cell);
 	    if (cell->len > width[c])
@@ -83,17 +84,19 @@ static void cli_list_text(const struct profile_table *t)
 		printf("%s\n", cell->data);
 	}
     }
-    if (starred)
-	printf("* stored, not enforced yet: no MTA applies this setting in this "
-	       "version\n");
+    for (int k = 0; k < PK_COUNT; k++)
+	if (starred & PK_BIT(k))
+	    printf("* %s: %s\n", profile_keys[k].name, profile_keys[k].unsupported);
     buf_free(cell);
 }
 
 /* cli_json_profile - one profile's effective settings as a JSON object */
-static void cli_json_profile(const struct profile *p, bool detail, struct buf *out)
+static void cli_json_profile(const struct cfg *c, const struct profile *p,
+			             bool detail, struct buf *out)
 {
     unsigned un = profile_unenforced(p);
     bool    first = true;
+    struct buf *how = buf_alloc(64, CLI_CELL_MAX);
 
     buf_puts(out, "{\"domain\": ");
     if (p->domain)
@@ -116,9 +119,14 @@ static void cli_json_profile(const struct profile *p, bool detail, struct buf *o
 	}
 	buf_puts(out, "{\"value\": ");
 	profile_format(&p->eff, (enum profile_key) k, PF_JSON, out);
-	buf_printf(out, ", \"from\": \"%s\", \"enforced\": %s}", from,
+	buf_printf(out, ", \"from\": \"%s\", \"enforced\": %s, \"applied\": ", from,
 		   (un & PK_BIT(k)) ? "false" : "true");
+	buf_reset(how);
+	dlv_describe(c, p, (enum profile_key) k, how);
+	buf_put_json(out, how->data);
+	buf_putc(out, '}');
     }
+    buf_free(how);
     if (detail)
 	buf_putc(out, '}');
     else {
@@ -135,14 +143,15 @@ static void cli_json_profile(const struct profile *p, bool detail, struct buf *o
 }
 
 /* cli_json_array - several profiles as a JSON array */
-static void cli_json_array(const struct profile **v, size_t n, bool detail)
+static void cli_json_array(const struct cfg *c, const struct profile **v, size_t n,
+			           bool detail)
 {
     struct buf *out = buf_alloc(4096, (size_t) 1 << 30);
 
     buf_putc(out, '[');
     for (size_t i = 0; i < n; i++) {
 	buf_puts(out, i ? ",\n " : "");
-	cli_json_profile(v[i], detail, out);
+	cli_json_profile(c, v[i], detail, out);
     }
     buf_puts(out, "]\n");
     fputs(out->data, stdout);
@@ -174,7 +183,7 @@ int     cli_list(struct cli *cli)
 	return CLI_USAGE;
     if (cli->json) {
 	v = cli_all(c->profiles, &n);
-	cli_json_array(v, n, false);
+	cli_json_array(c, v, n, false);
 	free(v);
     } else {
 	cli_list_text(c->profiles);
@@ -183,8 +192,8 @@ int     cli_list(struct cli *cli)
     return CLI_OK;
 }
 
-/* cli_detail_text - every setting of one profile */
-static void cli_detail_text(const struct profile *p)
+/* cli_detail_text - every setting of one profile, then how each is applied */
+static void cli_detail_text(const struct cfg *c, const struct profile *p)
 {
     struct buf *val = buf_alloc(64, CLI_CELL_MAX);
     unsigned un = profile_unenforced(p);
@@ -199,7 +208,7 @@ static void cli_detail_text(const struct profile *p)
     for (int k = 0; k < PK_COUNT; k++) {
 	const char *from = (p->set & PK_BIT(k)) ? "" : p->domain
 	    ? "  (from default)" : "  (built-in)";
-	const char *note = (un & PK_BIT(k)) ? "  [not enforced yet]" : "";
+	const char *note = (un & PK_BIT(k)) ? "  [not applied]" : "";
 
 	buf_reset(val);
 	profile_format(&p->eff, (enum profile_key) k, PF_TEXT, val);
@@ -207,6 +216,12 @@ static void cli_detail_text(const struct profile *p)
 	    printf("  %-25s %-24s%s%s\n", profile_keys[k].name, val->data, from, note);
 	else
 	    printf("  %-25s %s\n", profile_keys[k].name, val->data);
+    }
+    printf("applied (the Postfix side once `destctl postfix --apply` ran):\n");
+    for (int k = 0; k < PK_COUNT; k++) {
+	buf_reset(val);
+	dlv_describe(c, p, (enum profile_key) k, val);
+	printf("  %-25s %s\n", profile_keys[k].name, val->data);
     }
     buf_free(val);
 }
@@ -251,12 +266,12 @@ int     cli_detail(struct cli *cli)
 	n = 1;
     }
     if (cli->json) {
-	cli_json_array(v, n, true);
+	cli_json_array(c, v, n, true);
     } else {
 	for (size_t i = 0; i < n; i++) {
 	    if (i)
 		printf("\n");
-	    cli_detail_text(v[i]);
+	    cli_detail_text(c, v[i]);
 	}
     }
     free(v);

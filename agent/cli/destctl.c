@@ -41,14 +41,17 @@ static const struct cli_command cli_commands[] = {
 	"rate limiting (concurrent connections, messages per connection,\n"
 	"recipients per minutes), TLS level, DANE, MTA-STS, bounce verification,\n"
 	"bounce profile, IP version preference and route. A value marked '*' is\n"
-	"stored but not enforced by any MTA in this version. --json prints the\n"
-	"effective settings of each profile as a JSON array.\n"},
+	"stored but not applied (limits_per = mx-ip: Postfix limits per next\n"
+	"hop); a note under the table says why. --json prints the effective\n"
+	"settings of each profile as a JSON array.\n"},
     {"detail", cli_detail, "detail [DOMAIN|default] [--json]",
 	"Print every setting of one destination (or of all, with no argument),\n"
 	"saying for each whether the destination sets it, inherits it from the\n"
-	"default profile, or has the built-in value, and whether it is enforced\n"
-	"yet. For a domain without an entry, says which profile its mail gets\n"
-	"and exits 1.\n"},
+	"default profile, or has the built-in value, and how it is applied: the\n"
+	"Postfix delivery service and parameter (see postfix), the agent's TLS\n"
+	"policy answer, the milter, or destctl sweep; a setting Postfix cannot\n"
+	"apply says so. For a domain without an entry, says which profile its\n"
+	"mail gets and exits 1.\n"},
     {"new", cli_new, "new DOMAIN [--KEY VALUE ...]",
 	"Add a destination: DOMAIN is example.com (that domain) or .example.com\n"
 	"(its subdomains, not itself). Unicode names are stored as A-labels.\n"
@@ -102,6 +105,51 @@ static const struct cli_command cli_commands[] = {
 	"cache lost=N, and destctld says so at every start until then): the\n"
 	"domains concerned get their profile's TLS level until their policies\n"
 	"are fetched again.\n"},
+    {"postfix", cli_postfix, "postfix [--apply]",
+	"Generate the Postfix side of the delivery settings from the\n"
+	"configuration alone: one smtp(8) service per distinct set of\n"
+	"concurrency, messages per connection, recipient limit, IP preference\n"
+	"and client certificate (named destctl-..., e.g. destctl-c2 for\n"
+	"concurrency 2, destctl-base for the built-in values), the queue\n"
+	"manager's per-service parameters, a transport table entry per\n"
+	"destination naming its service and route, and default_transport for\n"
+	"the default profile. Without --apply, prints all of it and its\n"
+	"differences from what is installed.\n\n"
+	"With --apply, installs it: the transport table (postfix.transport_table,\n"
+	"postmap'ed as postfix.table_type) and one block marked \"# BEGIN\n"
+	"destctl\" ... \"# END destctl\" in each of main.cf and master.cf; nothing\n"
+	"else in them is touched. It first checks the client certificate files\n"
+	"(a private key, then its certificate), that main.cf does not set its own\n"
+	"default_transport and master.cf has no destctl-* service of its own,\n"
+	"and that tlsproxy exists; then runs `postfix check` and reloads a\n"
+	"running Postfix. If any step fails, every file is put back as it was.\n"
+	"Running it again changes nothing. main.cf needs, once, the line\n"
+	"  transport_maps = hash:/etc/postfix/destctl_transport\n\n"
+	"How the settings map (postconf(5)): concurrency is\n"
+	"SERVICE_destination_concurrency_limit (per next hop, within the\n"
+	"service's process limit); messages_per_connection N is\n"
+	"smtp_connection_reuse_count_limit N-1 with connection caching on (and\n"
+	"TLS connection reuse), 1 turns caching off; recipient_limit N/M is a\n"
+	"recipient limit per delivery R (at least 2) and a rate delay D seconds\n"
+	"so that R/D never exceeds N per M minutes: at 2 or more recipients a\n"
+	"second, one delivery a second with N/(60 M) recipients, else 2 every\n"
+	"ceil(120 M / N) s; a rate delay makes Postfix deliver one at a time,\n"
+	"and a limit of 0 holds mail (transport retry). ip_preference:\n"
+	"smtp_address_preference (preferred) or inet_protocols (only).\n"
+	"client_certificate: smtp_tls_chain_files. route: the next hop in the\n"
+	"transport entry. limits_per = mx-ip is not supported by Postfix.\n"},
+    {"sweep", cli_sweep, "sweep [--dry-run]",
+	"Bounce profiles on Postfix, which has one queue lifetime for all mail:\n"
+	"read the deferred queue (postqueue -j) and expire (postsuper -e, then\n"
+	"postqueue -i, so that Postfix returns it to its sender now) each message\n"
+	"whose every remaining recipient's destination has a bounce profile whose\n"
+	"max_queue_lifetime (bounce_queue_lifetime for bounces, when set) has\n"
+	"passed. A message that also has a recipient without a bounce profile\n"
+	"keeps Postfix's lifetime (maximal_queue_lifetime), so that recipient is\n"
+	"not bounced early; a lifetime longer than Postfix's has no effect.\n"
+	"Every expiry is logged (agent.log_facility). --dry-run says what would\n"
+	"be expired. destctl-sweep.timer runs it every five minutes, so mail\n"
+	"returns at most that much after its lifetime.\n"},
     {"check-config", cli_check_config, "check-config",
 	"Validate the whole configuration (destctl.conf and the destinations\n"
 	"file) and print every error and warning as FILE:LINE: message. Exits 2\n"
@@ -123,8 +171,7 @@ static const struct cli_command *cli_find(const char *name)
 static void cli_print_keys(FILE *fp)
 {
     for (int k = 0; k < PK_COUNT; k++)
-	fprintf(fp, "  --%-25s %s%s\n", profile_keys[k].option, profile_keys[k].doc,
-		profile_keys[k].enforced ? "" : " [not enforced yet]");
+	fprintf(fp, "  --%-25s %s\n", profile_keys[k].option, profile_keys[k].doc);
 }
 
 /* cli_help_command - one command's manual */
@@ -295,6 +342,10 @@ static int cli_parse(struct cli *cli, int argc, char **argv,
 	    cli->merge = true;
 	} else if (strcmp(a, "--all") == 0) {
 	    cli->all = true;
+	} else if (strcmp(a, "--apply") == 0 && (*cmd)->fn == cli_postfix) {
+	    cli->apply = true;
+	} else if (strcmp(a, "--dry-run") == 0 && (*cmd)->fn == cli_sweep) {
+	    cli->dry_run = true;
 	} else if (strncmp(a, "--", 2) == 0 && a[2]) {
 	    char   *eq = strchr(a, '=');
 
