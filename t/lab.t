@@ -7,14 +7,20 @@
 # name server), each MX host's STARTTLS and certificate, each policy host's
 # answer, the TLSA data against the live certificates, and one delivery per
 # mail domain through the lab Postfix under each static TLS policy (dane,
-# dane-only, secure, may); then the helper commands.
+# dane-only, secure, may); then what the MX hosts record (connections,
+# messages, the delay of a slow server, client certificates, IPv6) and the
+# helper commands.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
 use File::Spec;
 use Cwd qw(abs_path);
-use IO::Socket::INET;
+use FindBin;
+use IO::Socket::IP;
+use Time::HiRes qw(time);
 use Test::More;
+use lib "$FindBin::Bin/lib";
+use Lab qw(connections deliveries max_overlap slurp wait_for);
 
 my $t_dir = dirname(abs_path($0));
 
@@ -33,7 +39,8 @@ if (!$ENV{LAB_DIR}) {
 # --- reading the scenario file ---------------------------------------------
 
 my (@domains, %dom, %mx, %sts, %hosts, %cname, %cnames_in, %cuts_in, @cuts);
-my (@servers, %server_at, %addr_of, %tlsa_at);
+my (@servers, %server_at, %addr_of, %tlsa_at, %addr6_of, %delay_at, %down_at);
+my %clientauth_at; # address -> 1: the server asks for a client certificate
 open my $sf, '<', $ENV{LAB_SCENARIOS} or BAIL_OUT("$ENV{LAB_SCENARIOS}: $!");
 while (<$sf>) {
 	next if /^\s*(#|$)/;
@@ -60,6 +67,18 @@ while (<$sf>) {
 		next;
 	} elsif ($type eq 'sts') {
 		$sts{$d} = { addr => shift(@w), map { split /=/, $_, 2 } @w };
+		next;
+	} elsif ($type eq 'addr6') {
+		$addr6_of{$w[0]} = $w[1];
+		next;
+	} elsif ($type eq 'delay') {
+		$delay_at{$w[0]} = $w[1];
+		next;
+	} elsif ($type eq 'down') {
+		$down_at{$w[0]} = 1;
+		next;
+	} elsif ($type eq 'clientauth') {
+		$clientauth_at{$w[0]} = 1;
 		next;
 	} else {
 		next;
@@ -160,7 +179,7 @@ sub spki {
 # ehlo ADDR - the greeting and EHLO reply of the SMTP server at ADDR:25
 sub ehlo {
 	my ($addr) = @_;
-	my $sock = IO::Socket::INET->new(PeerAddr => $addr, PeerPort => 25, Timeout => 5)
+	my $sock = IO::Socket::IP->new(PeerHost => $addr, PeerPort => 25, Timeout => 5)
 		or return "connect: $!";
 	my $text = '';
 	# reply - one SMTP reply, its continuation lines included
@@ -198,6 +217,12 @@ sub check_address {
 	} else {
 		is("$st ad=$ad @a", $want, "$d: A of $host, a CNAME chain to $chain[-1]");
 	}
+	# AAAA: an addr6 record's address, else none (NODATA). The lab zones
+	# publish them whether or not the host has IPv6.
+	my ($st6, $ad6, @aaaa) = dig($host, 'AAAA');
+	my $six = $addr6_of{ $chain[-1] };
+	is("$st6 ad=$ad6 @aaaa", "NOERROR ad=" . (all_signed(@chain) ? 1 : 0) . ' ' . ($six // ''),
+		$six ? "$d: AAAA of $host" : "$d: no AAAA for $host");
 }
 
 # The lookups below the dead server, each a SERVFAIL after about 2 s: ask
@@ -290,6 +315,11 @@ my %ta_spki_at; # address -> SPKI of the last certificate of its chain
 	for my $addr (@servers) {
 		my ($host, $cert) = @{ $server_at{$addr} }{qw(host cert)};
 		my $reply = ehlo($addr);
+		if ($down_at{$addr}) {
+			like($reply, qr/^connect: /, "$host: down from the start (connection refused)");
+			$spki_at{$addr} = spki(do { local (@ARGV, $/) = ("$ENV{LAB_DIR}/certs/$host.crt"); <> });
+			next;
+		}
 		like($reply, qr/^250[- ]\Q$host\E/m, "$host: answers EHLO as itself");
 		if ($cert eq 'none') {
 			unlike($reply, qr/^250[- ]STARTTLS/mi, "$host: no STARTTLS");
@@ -304,13 +334,38 @@ my %ta_spki_at; # address -> SPKI of the last certificate of its chain
 		my ($verify) = $out =~ /Verify return code: (\d+)/;
 		my %want_verify = (ca => 0, self => 18, ta => 19);
 		is($verify, $want_verify{$cert}, "$host: $cert certificate (verify code vs \$LAB_CA)");
-		is(scalar @pem, $cert eq 'ta' ? 2 : 1, "$host: chain length");
+		# A "ta" file holds the TA after the certificate. A clientauth
+		# server has loaded the lab CA to verify clients, and OpenSSL
+		# completes a chain its file leaves at one certificate from there:
+		# a "ca" one sends the CA too. The others send their file's chain.
+		my $with_ca = $clientauth_at{$addr} && $cert eq 'ca';
+		is(scalar @pem, $cert eq 'ta' || $with_ca ? 2 : 1, "$host: chain length");
+		if ($with_ca) {
+			is(@pem ? spki($pem[-1]) : '', spki(slurp($ENV{LAB_CA})),
+				"$host: the lab CA after its certificate (clientauth)");
+		}
 		$spki_at{$addr} = @pem ? spki($pem[0]) : '';
 		$ta_spki_at{$addr} = @pem ? spki($pem[-1]) : '';
 		if ($cert eq 'ta') {
 			my ($trc, $tout) = sh("openssl s_client -starttls smtp -connect $addr:25 -servername $host"
 				. " -verify_hostname $host -CAfile $ENV{LAB_DIR}/certs/ta.crt </dev/null");
 			like($tout, qr/Verify return code: 0 /, "$host: verifies with the TA alone");
+		}
+	}
+}
+
+# The IPv6 addresses of servers (addr6): the same server, when the host has
+# IPv6 (else the lab skips them: LAB_IPV6=0).
+for my $name (sort keys %addr6_of) {
+	my $six = $addr6_of{$name};
+	my $addr = $addr_of{$name};
+	my $host = $server_at{$addr}{host};
+	SKIP: {
+		skip "$name: no IPv6 on this host (LAB_IPV6=0)", 1 unless $ENV{LAB_IPV6};
+		if ($down_at{$addr}) {
+			like(ehlo($six), qr/^connect: /, "$host: down on [$six]:25 too");
+		} else {
+			like(ehlo($six), qr/^250[- ]\Q$host\E/m, "$host: answers EHLO on [$six]:25");
 		}
 	}
 }
@@ -478,6 +533,104 @@ for my $d (@mail) {
 	is(scalar @may, 1, "$d: the MX recorded the message");
 }
 
+# --- what the MX hosts record ----------------------------------------------
+
+# Lab.pm's max_overlap on known intervals: one ending as another starts
+# does not overlap it.
+is(max_overlap(), 0, 'max_overlap: no connections');
+# spans PAIRS - connection-like hashrefs from [start, end] pairs
+sub spans { return map { +{ start => $_->[0], end => $_->[1] } } @_ }
+is(max_overlap(spans([0, 2], [1, 3], [1.5, 2.5], [3, 5])), 3, 'max_overlap: the largest number open at once');
+is(max_overlap(spans([0, 1], [1, 2])), 1, 'max_overlap: touching connections do not overlap');
+
+{
+	my $map = "$ENV{LAB_POSTFIX}/tls_policy";
+	my $pf = "postconf -c $ENV{LAB_POSTFIX}";
+	sh("echo 'limits-slow.test may' >$map && postfix reload");
+
+	# The slow server answers the end of DATA after 2 s; one connection,
+	# one message, in both logs.
+	my $t0 = time;
+	my (undef, $res) = sh('lab-send slow@limits-slow.test');
+	my $took = time - $t0;
+	like($res, qr/^delivered .*relay=mx\.limits-slow\.test\[127\.0\.10\.60\]:25/, 'limits-slow.test: delivered');
+	cmp_ok($took, '>=', $delay_at{'127.0.10.60'}, "the server's 2 s delay makes the delivery take 2 s or more");
+	my @c = grep { $_->{start} >= $t0 } connections('mx.limits-slow.test');
+	is(join(' ', map { "$_->{local} $_->{peer} $_->{family} $_->{messages} $_->{cert}" } @c),
+		'127.0.10.60 127.0.0.1 4 1 -', 'connections.log: one connection, one message, no client certificate');
+	cmp_ok(@c ? $c[0]{end} - $c[0]{start} : 0, '>=', 2, 'connections.log: it stayed open through the delay');
+	like(slurp($ENV{LAB_CONNECTIONS}), qr/^mx\.limits-slow\.test 127\.0\.10\.60 127\.0\.0\.1 4 \d+\.\d{3} \d+\.\d{3} 1 -$/m,
+		'connections.log: line format');
+	my @m = grep { $_->{time} >= $t0 } deliveries('mx.limits-slow.test');
+	is(join(' ', map { "$_->{local} $_->{peer} $_->{from} $_->{nrcpt}" } @m),
+		'127.0.10.60 127.0.0.1 sender@lab-sender.test 1', 'deliveries.log: the message');
+	like(slurp($ENV{LAB_DELIVERIES}), qr/^\d+\.\d{3} mx\.limits-slow\.test 127\.0\.10\.60 127\.0\.0\.1 sender\@lab-sender\.test 1$/m,
+		'deliveries.log: line format');
+	ok(@c && @m && $c[0]{start} <= $m[0]{time} && $m[0]{time} <= $c[0]{end}, 'the message was accepted during the connection');
+
+	# Three messages at once: the connections overlap.
+	sh("echo 'limits-slow2.test may' >$map && postfix reload");
+	$t0 = time;
+	sh('for i in 1 2 3; do lab-send par$i@limits-slow2.test >/dev/null & done; wait');
+	my @par = grep { $_->{start} >= $t0 } connections('mx.limits-slow2.test');
+	is(scalar @par, 3, 'limits-slow2.test: three connections');
+	cmp_ok(max_overlap(@par), '>=', 2, 'parallel deliveries to a slow server overlap');
+
+	# The null sender and two recipients in one message.
+	sh("echo 'limits-reuse.test may' >$map && postfix reload");
+	$t0 = time;
+	sh(q{printf 'Subject: bounce\n\nhi\n' | sendmail -f '' a@limits-reuse.test b@limits-reuse.test});
+	wait_for(30, sub { scalar grep { $_->{time} >= $t0 } deliveries('mx.limits-reuse.test') });
+	my ($null) = grep { $_->{time} >= $t0 } deliveries('mx.limits-reuse.test');
+	is($null ? "$null->{from} $null->{nrcpt}" : 'nothing', '<> 2', 'deliveries.log: null sender "<>", 2 recipients');
+
+	# Client certificates: only client-cert.test's server asks (its
+	# clientauth record), optional. Postfix presents none by default (the
+	# "may" pass above), then $LAB_CLIENT_CHAIN to it; a server that does
+	# not ask gets none even then.
+	ok($clientauth_at{ $addr_of{'mx.client-cert.test'} }, 'client-cert.test: its server asks for client certificates');
+	is(join(' ', grep { $_ ne $addr_of{'mx.client-cert.test'} } sort keys %clientauth_at), '',
+		'client-cert.test: the only server that asks');
+	my ($may) = grep { slurp($_) =~ /^To: <may\@/m } glob("$ENV{LAB_RECEIVED}/client-cert.test/*.eml");
+	like(slurp($may // ''), qr/^X-Lab-TLS: TLS\S+\r\nX-Lab-Client-Cert: none\r$/m, 'no client certificate: X-Lab-Client-Cert: none');
+	my $chain = slurp($ENV{LAB_CLIENT_CHAIN});
+	like($chain, qr/\A-----BEGIN PRIVATE KEY-----.*-----BEGIN CERTIFICATE-----/s, '$LAB_CLIENT_CHAIN: the key, then the certificate');
+	is(sprintf('%o', (stat $ENV{LAB_CLIENT_CHAIN})[2] & 07777), '600', '$LAB_CLIENT_CHAIN: mode 0600');
+	sh("$pf -e smtp_tls_chain_files=$ENV{LAB_CLIENT_CHAIN} && echo 'client-cert.test may' >$map && postfix reload");
+	$t0 = time;
+	my (undef, $cres) = sh('lab-send cert@client-cert.test');
+	like($cres, qr/^delivered /, 'client-cert.test: delivered with a client certificate');
+	my @cc = grep { $_->{start} >= $t0 } connections('mx.client-cert.test');
+	is(join(' ', map { $_->{cert} } @cc), 'client.lab-sender.test', 'connections.log: the client certificate CN');
+	my ($ceml) = grep { slurp($_) =~ /^To: <cert\@/m } glob("$ENV{LAB_RECEIVED}/client-cert.test/*.eml");
+	like(slurp($ceml // ''), qr/^X-Lab-Client-Cert: client\.lab-sender\.test\r$/m, 'X-Lab-Client-Cert: the CN');
+	sh("echo 'limits-reuse.test may' >$map && postfix reload");
+	$t0 = time;
+	my (undef, $nres) = sh('lab-send cert@limits-reuse.test');
+	like($nres, qr/^delivered /, 'limits-reuse.test: delivered with $LAB_CLIENT_CHAIN configured');
+	my @nc = grep { $_->{start} >= $t0 } connections('mx.limits-reuse.test');
+	is(join(' ', map { $_->{cert} } @nc), '-', 'connections.log: a server that does not ask gets no client certificate');
+	my ($neml) = grep { slurp($_) =~ /^To: <cert\@/m } glob("$ENV{LAB_RECEIVED}/limits-reuse.test/*.eml");
+	like(slurp($neml // ''), qr/^X-Lab-TLS: TLS\S+\r\nX-Lab-Client-Cert: none\r$/m, 'X-Lab-Client-Cert: none there');
+	sh("$pf -X smtp_tls_chain_files && postfix reload");
+
+	# IPv6: Postfix uses both address families; the preference picks one.
+	SKIP: {
+		skip 'no IPv6 on this host (LAB_IPV6=0)', 4 unless $ENV{LAB_IPV6};
+		sh("echo 'dual-stack.test may' >$map");
+		for my $pref (qw(ipv6 ipv4)) {
+			my ($ip, $fam) = $pref eq 'ipv6' ? ('fd00:10::64', 6) : ('127.0.10.64', 4);
+			sh("$pf -e smtp_address_preference=$pref && postfix reload");
+			$t0 = time;
+			my (undef, $r) = sh("lab-send $pref\@dual-stack.test");
+			like($r, qr/^delivered .*relay=mx\.dual-stack\.test\[\Q$ip\E\]:25/, "dual-stack.test, $pref preferred: delivered to $ip");
+			my @d = grep { $_->{start} >= $t0 } connections('mx.dual-stack.test');
+			is(join(' ', map { "$_->{local} $_->{family}" } @d), "$ip $fam", "connections.log: $ip, family $fam");
+		}
+		sh("$pf -X smtp_address_preference && postfix reload");
+	}
+}
+
 # --- helpers ----------------------------------------------------------------
 
 {
@@ -493,7 +646,7 @@ for my $d (@mail) {
 
 	# Postfix takes mail by SMTP on 127.0.0.1:25 too.
 	sh("echo 'plain.test may' >$map && postfix reload");
-	my $smtp = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 25, Timeout => 5);
+	my $smtp = IO::Socket::IP->new(PeerAddr => '127.0.0.1', PeerPort => 25, Timeout => 5);
 	my $log = '';
 	# One reply (continuation lines included) after each command; the
 	# greeting comes first, before any command.
@@ -532,6 +685,23 @@ for my $d (@mail) {
 	my ($dqid) = $down =~ /: ([0-9A-Za-z]+): to=/;
 	my (undef, $up) = sh("lab-mx start mx1.plain.test && lab-flush $dqid");
 	like($up, qr/^delivered .*relay=mx1.plain.test\[/, 'lab-mx start: delivered again');
+
+	# A server goes down and up with all its addresses, by name or address.
+	sh('lab-mx stop mx.dual-stack.test');
+	like(ehlo('127.0.10.64'), qr/^connect: /, 'lab-mx stop: the IPv4 address refuses connections');
+	SKIP: {
+		skip 'no IPv6 on this host (LAB_IPV6=0)', 2 unless $ENV{LAB_IPV6};
+		like(ehlo('fd00:10::64'), qr/^connect: /, 'lab-mx stop: and the IPv6 address');
+		sh('lab-mx start fd00:10::64');
+		like(ehlo('127.0.10.64'), qr/^250[- ]mx\.dual-stack\.test/m, 'lab-mx start by the IPv6 address: IPv4 up too');
+	}
+	sh('lab-mx start mx.dual-stack.test');
+	like(ehlo('fd00:10::64'), qr/^250[- ]mx\.dual-stack\.test/m, 'lab-mx start: the IPv6 address answers')
+		if $ENV{LAB_IPV6};
+	# A server down from the start comes up with lab-mx start.
+	sh('lab-mx start mx.bounce-dead.test');
+	like(ehlo('127.0.10.68'), qr/^250[- ]mx\.bounce-dead\.test/m, 'lab-mx start: a down server comes up');
+	sh('lab-mx stop mx.bounce-dead.test');
 
 	sh('lab-dns stop child && lab-dns flush');
 	my ($st) = dig('plain.test', 'MX');

@@ -9,7 +9,7 @@ use Time::HiRes qw(sleep time);
 use Test::More;
 
 our @EXPORT = qw(enter_lab start_agent stop_agent sockmap_query sockmap_raw postmap_query slurp spew
-                 wait_for destctl $TOP);
+                 wait_for destctl connections deliveries max_overlap $TOP);
 
 our $TOP;
 BEGIN { ($TOP = __FILE__) =~ s{/?t/lib/Lab\.pm$}{}; $TOP = '.' if $TOP eq ''; }
@@ -52,10 +52,12 @@ sub wait_for {
     }
 }
 
-# start_agent(DIR, DESTINATIONS, EXTRA[, CACHE_FILE]) - write a lab config in
-# DIR, start destctld (the MTA-STS cache in DIR/cache.db unless CACHE_FILE)
+# start_agent(DIR, DESTINATIONS, EXTRA[, CACHE_FILE[, LISTEN...]]) - write a
+# lab config in DIR, start destctld (the MTA-STS cache in DIR/cache.db unless
+# CACHE_FILE; more agent.listen endpoints after it)
 sub start_agent {
-    my ($dir, $dest, $extra, $cache) = @_;
+    my ($dir, $dest, $extra, $cache, @listen) = @_;
+    my $more = join('', map { qq{, "$_"} } @listen);
     $cache //= "$dir/cache.db";
     mkdir $dir;
     chmod 0755, $dir;
@@ -67,7 +69,7 @@ sub start_agent {
     spew("$dir/destctl.conf", <<"EOF");
 destinations_file = "destinations.conf";
 agent: {
-  listen = [ "unix:$dir/destctld.sock", "inet:127.0.0.1:10027" ];
+  listen = [ "unix:$dir/destctld.sock", "inet:127.0.0.1:10027"$more ];
   control_socket = "$dir/control.sock";
   pid_file = "$dir/destctld.pid";
   cache_file = "$cache";
@@ -142,6 +144,52 @@ sub sockmap_query {
     };
     close $s;
     return $got =~ /^(\d+):(.*),$/s && length($2) == $1 ? $2 : "MALFORMED: $got";
+}
+
+# lab_lines(FILE, HOST, FIELDS...) - FILE's lines as hashrefs of FIELDS, those
+# whose "host" is HOST (all when HOST is undef), in file order
+sub lab_lines {
+    my ($file, $host, @fields) = @_;
+    my @rows;
+    for my $line (split /\n/, slurp($file // '')) {
+        my %row;
+        @row{@fields} = split ' ', $line;
+        push @rows, \%row if !defined $host || $row{host} eq $host;
+    }
+    return @rows;
+}
+
+# connections([HOST]) - the connections the lab MX hosts saw end so far
+# ($LAB_CONNECTIONS), HOST's only unless HOST is undef: hashrefs {host,
+# local, peer, family (4|6), start, end (epoch seconds), messages (accepted
+# DATA), cert (verified client certificate CN, or "-")}, in order of ending
+sub connections {
+    my ($host) = @_;
+    return lab_lines($ENV{LAB_CONNECTIONS}, $host,
+                     qw(host local peer family start end messages cert));
+}
+
+# deliveries([HOST]) - the messages the lab MX hosts accepted so far
+# ($LAB_DELIVERIES), HOST's only unless HOST is undef: hashrefs {time, host,
+# local, peer, from ("<>" for the null sender), nrcpt}, in order
+sub deliveries {
+    my ($host) = @_;
+    return lab_lines($ENV{LAB_DELIVERIES}, $host, qw(time host local peer from nrcpt));
+}
+
+# max_overlap(CONNECTIONS...) - the largest number of CONNECTIONS (hashrefs
+# with start and end, as connections() returns) open at one time; one that
+# ends when another starts does not overlap it
+sub max_overlap {
+    # At equal times the end (-1) sorts before the start (+1).
+    my @events = sort { $a->[0] <=> $b->[0] || $a->[1] <=> $b->[1] }
+                 map { ([$_->{start}, 1], [$_->{end}, -1]) } @_;
+    my ($open, $max) = (0, 0);
+    for my $e (@events) {
+        $open += $e->[1];
+        $max = $open if $open > $max;
+    }
+    return $max;
 }
 
 1;
