@@ -93,7 +93,8 @@ static const struct {
     {"destctl-cert-partner_a", 1, "smtp_address_preference=ipv6;"
 	"smtp_connection_cache_destinations=static:all;"
 	"smtp_connection_reuse_count_limit=49;smtp_tls_connection_reuse=yes;"
-	"smtp_tls_chain_files=" DIR "chain.pem;",
+	"smtp_tls_chain_files=" DIR "chain.pem;"
+	"tlsproxy_service_name=destctl-cert-partner_a-tlsproxy;",
     "destctl-cert-partner_a_destination_concurrency_limit=500;"},
 };
 
@@ -149,6 +150,10 @@ static void test_plan(void)
 	      ",\n#   ip_preference ipv6-preferred, client_certificate none\ndestctl-c2 unix  -       -       n       -"
 	      "       -       smtp\n  -o smtp_address_preference=ipv6\n") != NULL,
        "a service: its settings in words, the smtp line, its overrides");
+    ok(strstr(b->data, "\ndestctl-cert-partner_a-tlsproxy unix  -       -       n       "
+	      "-       0       tlsproxy\n  -o tlsproxy_client_chain_files=" DIR
+	      "chain.pem\n") != NULL, "a client certificate gets its own tlsproxy");
+    ok(strstr(b->data, "\ntlsproxy unix") == NULL, "no shared tlsproxy unless asked");
     is_string(DLV_END "\n", b->data + b->len - strlen(DLV_END) - 1,
 	      "the master.cf block ends with its marker");
 
@@ -161,6 +166,76 @@ static void test_plan(void)
        "main.cf: the rate delay");
 
     buf_free(b);
+    dlv_plan_free(plan);
+    cfg_free(c);
+}
+
+/* one-family services get the addresses of their family */
+static void test_interfaces(void)
+{
+    struct cfg *c;
+    struct dlv_plan *plan = plan_for(DIR "plan.conf", &c);
+    const struct dlv_service *v4 = dlv_plan_service(plan, "destctl-v4only");
+    const struct dlv_service *v6 = dlv_plan_service(plan, "destctl-v6only");
+    struct diag d;
+
+    diag_init(&d);
+    is_int(0, dlv_plan_interfaces(plan, "all", "main.cf", &d), "all: nothing to do");
+    is_int(0, dlv_plan_interfaces(plan, "127.0.0.1, [::1] 192.0.2.1", "main.cf", &d),
+	   "addresses of both families");
+    ok(strstr(params(v4->opt, v4->nopt), "inet_interfaces=127.0.0.1,192.0.2.1;") != NULL,
+       "ipv4-only: the IPv4 addresses");
+    ok(strstr(params(v6->opt, v6->nopt), "inet_interfaces=[::1];") != NULL,
+       "ipv6-only: the IPv6 address");
+    dlv_plan_free(plan);
+    cfg_free(c);
+
+    plan = plan_for(DIR "plan.conf", &c);
+    is_int(-1, dlv_plan_interfaces(plan, "127.0.0.1", "main.cf", &d),
+	   "IPv4 addresses only: ipv6-only cannot work");
+    is_string("main.cf: destctl-v6only (ip_preference ipv6-only): inet_interfaces = "
+	      "127.0.0.1 has no IPv6 address, so Postfix's smtp(8) has none to send "
+	      "from; add one, or use \"all\"", d.n ? d.v[0].text : "", "said");
+    diag_release(&d);
+    dlv_plan_free(plan);
+    cfg_free(c);
+}
+
+/* one-family services ask the agent over their family */
+static void test_policy_maps(void)
+{
+    struct cfg *c;
+    struct dlv_plan *plan = plan_for(DIR "plan.conf", &c);
+    const struct dlv_service *v4 = dlv_plan_service(plan, "destctl-v4only");
+    const struct dlv_service *v6 = dlv_plan_service(plan, "destctl-v6only");
+    char   *both[] = {"unix:/run/destctl/destctld.sock", "inet:127.0.0.1:10027",
+	"inet:[::1]:10027"};
+    struct strlist listen = {both, 3};
+    struct diag d;
+
+    diag_init(&d);
+    is_int(0, dlv_plan_policy_maps(plan, "hash:/etc/postfix/tls, "
+				   "socketmap:inet:127.0.0.1:10027:tlspolicy", &listen,
+				   "main.cf", &d), "an IPv4 map, endpoints of both families");
+    ok(strstr(params(v6->opt, v6->nopt), "smtp_tls_policy_maps=hash:/etc/postfix/tls, "
+	      "socketmap:inet:[::1]:10027:tlspolicy;") != NULL,
+       "ipv6-only: the map at the agent's IPv6 endpoint");
+    ok(strstr(params(v4->opt, v4->nopt), "smtp_tls_policy_maps") == NULL,
+       "ipv4-only: the map as it is");
+    dlv_plan_free(plan);
+    cfg_free(c);
+
+    plan = plan_for(DIR "plan.conf", &c);
+    listen.n = 2;
+    is_int(-1, dlv_plan_policy_maps(plan, "socketmap:inet:127.0.0.1:10027:tlspolicy",
+				    &listen, "main.cf", &d), "no IPv6 endpoint: an error");
+    is_string("main.cf: destctl-v6only (ip_preference ipv6-only): smtp_tls_policy_maps "
+	      "asks destctld over IPv4, which this service cannot use; add an IPv6 "
+	      "endpoint to agent.listen (such as \"inet:[::1]:10027\")",
+	      d.n ? d.v[0].text : "", "said");
+    is_int(0, dlv_plan_policy_maps(plan, "socketmap:inet:localhost:10027:tlspolicy",
+				   &listen, "main.cf", &d), "a host name: left alone");
+    diag_release(&d);
     dlv_plan_free(plan);
     cfg_free(c);
 }
@@ -235,9 +310,11 @@ static void test_rate(void)
 
 int     main(void)
 {
-    plan(60);
+    plan(74);
     log_init("unit-delivery", false);
     test_plan();
+    test_interfaces();
+    test_policy_maps();
     test_default_route();
     test_transport_names();
     test_rate();

@@ -294,7 +294,7 @@ int     pf_state_load(const struct cfg *c, const struct profile_table *t,
 {
     struct diag d;
     struct buf *b;
-    char   *chroot, *tlsproxy;
+    char   *chroot, *tlsproxy, *ifaces, *maps;
     int     line;
 
     memset(st, 0, sizeof(*st));
@@ -327,6 +327,35 @@ int     pf_state_load(const struct cfg *c, const struct profile_table *t,
 		strerror(errno));
 	return -1;
     }
+    /* One-family services send from main.cf's addresses of their family. */
+    ifaces = pf_main_value(st->main_old, "inet_interfaces", &line);
+    if (ifaces && strchr(ifaces, '$')) {
+	struct buf *x = buf_alloc(256, 65536);
+
+	free(ifaces);
+	ifaces = NULL;
+	if (pf_capture((char *[]) {"postconf", "-c", c->postfix_config_directory, "-x",
+		       "-h", "inet_interfaces", NULL}, x) == 0) {
+	    x->data[strcspn(x->data, "\n")] = '\0';
+	    ifaces = xstrdup(x->data);
+	}
+	buf_free(x);
+    }
+    /* ... and ask destctld over their family. */
+    maps = pf_main_value(st->main_old, "smtp_tls_policy_maps", &line);
+    diag_init(&d);
+    if (dlv_plan_interfaces(st->plan, ifaces, st->main_path, &d) < 0
+	|| dlv_plan_policy_maps(st->plan, maps, &c->agent_listen, st->main_path,
+				&d) < 0) {
+	diag_print_errors(&d, stderr);
+	diag_release(&d);
+	free(ifaces);
+	free(maps);
+	return -1;
+    }
+    diag_release(&d);
+    free(ifaces);
+    free(maps);
     /* Our services run chrooted or not as the stock smtp service does. */
     if ((chroot = pf_master_field(st->master_old, "smtp", "unix", 4, &line)) == NULL)
 	chroot = xstrdup("-");
@@ -458,6 +487,42 @@ static void pf_transport_note(const struct cfg *c, const struct pf_state *st)
     free(v);
 }
 
+/* pf_seconds - a Postfix time value ("5d", "3600s", "90") in seconds, or -1 */
+static long pf_seconds(const char *v)
+{
+    char   *end;
+    long    n = strtol(v, &end, 10);
+    static const char units[] = "smhdw";
+    static const long mult[] = {1, 60, 3600, 86400, 604800};
+
+    if (end == v || n < 0)
+	return -1;
+    if (*end == '\0')
+	return n;
+    if (end[1] != '\0' || strchr(units, *end) == NULL)
+	return -1;
+    return n * mult[strchr(units, *end) - units];
+}
+
+/* pf_lifetime_note - bounce profiles that Postfix's own lifetime cuts short */
+static void pf_lifetime_note(const struct cfg *c, const struct pf_state *st)
+{
+    char   *v;
+    int     line;
+    long    max;
+
+    v = pf_main_value(st->main_old, "maximal_queue_lifetime", &line);
+    max = pf_seconds(v ? v : "5d");	/* Postfix's default */
+    for (size_t i = 0; max > 0 && i < c->nbounce_profiles; i++)
+	if (c->bounce_profiles[i].max_queue_lifetime > max)
+	    fprintf(stderr, "destctl: warning: bounce profile \"%s\": "
+		    "max_queue_lifetime %d s is longer than Postfix's "
+		    "maximal_queue_lifetime (%s), which returns mail first\n",
+		    c->bounce_profiles[i].name, c->bounce_profiles[i].max_queue_lifetime,
+		    v ? v : "5d");
+    free(v);
+}
+
 /* pf_diff - print the differences between old (NULL: absent) and new */
 static void pf_diff(const char *path, const char *old, const char *new)
 {
@@ -499,6 +564,7 @@ static int pf_show(const struct cfg *c, struct pf_state *st)
 	printf("== %s (destctl's block) ==\n%.*s\n", st->main_path, (int) (e - s),
 	       blk + s);
     pf_transport_note(c, st);
+    pf_lifetime_note(c, st);
     if (pf_up_to_date(c, st)) {
 	printf("destctl: Postfix is up to date\n");
 	return CLI_OK;
@@ -554,7 +620,11 @@ static void pf_put_back(const char *path, bool restore)
     free(old);
 }
 
-/* pf_install_table - the new table source and its postmap'ed file in place */
+/*
+ * pf_install_table - the new table source and its postmap'ed file in place,
+ * the old ones kept as *.destctl-old for pf_restore. On failure, nothing is
+ * changed (or everything put back); -1 printed.
+ */
 static int pf_install_table(const struct cfg *c, const struct pf_state *st)
 {
     char   *src = pf_suffixed(c->postfix_transport_table, PF_NEW);
@@ -576,15 +646,18 @@ static int pf_install_table(const struct cfg *c, const struct pf_state *st)
 	rc = -1;
 	goto out;
     }
+    rc = -1;
     if (pf_keep(c->postfix_transport_table) < 0 || pf_keep(st->db_path) < 0) {
-	rc = -1;
+	pf_put_back(c->postfix_transport_table, false);
+	pf_put_back(st->db_path, false);
 	goto out;
     }
     /* The map first: the new source beside an old map is harmless. */
     if (rename(db, st->db_path) < 0 || rename(src, c->postfix_transport_table) < 0) {
 	fprintf(stderr, "destctl: cannot install %s: %s\n", st->db_path,
 		strerror(errno));
-	rc = -1;
+	pf_put_back(c->postfix_transport_table, true);
+	pf_put_back(st->db_path, true);
 	goto out;
     }
     rc = 0;
@@ -624,11 +697,8 @@ int     pf_apply(const struct cfg *c, struct pf_state *st)
 	printf("destctl: Postfix is up to date; nothing to do\n");
 	return CLI_OK;
     }
-    if (pf_install_table(c, st) < 0) {
-	pf_put_back(c->postfix_transport_table, true);
-	pf_put_back(st->db_path, true);
+    if (pf_install_table(c, st) < 0)
 	return CLI_FAILED;
-    }
     if (cli_replace_file(st->master_path, st->master_new, strlen(st->master_new)) < 0
 	|| cli_replace_file(st->main_path, st->main_new, strlen(st->main_new)) < 0) {
 	pf_restore(c, st);

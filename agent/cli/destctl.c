@@ -135,9 +135,11 @@ static const struct cli_command cli_commands[] = {
 	"second, one delivery a second with N/(60 M) recipients, else 2 every\n"
 	"ceil(120 M / N) s; a rate delay makes Postfix deliver one at a time,\n"
 	"and a limit of 0 holds mail (transport retry). ip_preference:\n"
-	"smtp_address_preference (preferred) or inet_protocols (only).\n"
-	"client_certificate: smtp_tls_chain_files. route: the next hop in the\n"
-	"transport entry. limits_per = mx-ip is not supported by Postfix.\n"},
+	"smtp_address_preference (preferred) or inet_protocols (only, with\n"
+	"inet_interfaces narrowed to main.cf's addresses of that family).\n"
+	"client_certificate: smtp_tls_chain_files, and a tlsproxy service of its\n"
+	"own for reused TLS connections. route: the next hop in the transport\n"
+	"entry. limits_per = mx-ip is not supported by Postfix.\n"},
     {"sweep", cli_sweep, "sweep [--dry-run]",
 	"Bounce profiles on Postfix, which has one queue lifetime for all mail:\n"
 	"read the deferred queue (postqueue -j) and expire (postsuper -e, then\n"

@@ -174,10 +174,21 @@ static void dlv_fill(struct dlv_service *v, const struct cfg *c)
 	dlv_put(v->opt, &v->nopt, "", "smtp_tls_connection_reuse", "yes");
     }
 
-    /* Client certificate: the service's own key and chain, read by smtp(8)
-     * before it drops privileges (so the file may be root-only). */
-    if (cert)
+    /*
+     * Client certificate: the service's own key and chain, read by smtp(8)
+     * before it drops privileges (so the file may be root-only). A TLS
+     * connection that is reused lives in tlsproxy(8), which must hold the
+     * same client settings and read the file at its start, as root: a
+     * tlsproxy service of the service's own (tlsproxy_service_name).
+     */
+    if (cert) {
 	dlv_put(v->opt, &v->nopt, "", "smtp_tls_chain_files", "%s", cert->chain_file);
+	if (s->messages_per_connection > 1) {
+	    dlv_put(v->opt, &v->nopt, "", "tlsproxy_service_name", "%s-tlsproxy",
+		    v->name);
+	    v->chain_file = cert->chain_file;
+	}
+    }
 
     /*
      * Concurrency: qmgr's per-transport _destination_concurrency_limit is
@@ -293,6 +304,128 @@ struct dlv_plan *dlv_plan_build(const struct cfg *c, const struct profile_table 
     return plan;
 }
 
+/*
+ * dlv_plan_interfaces - the services that use one IP family (inet_protocols)
+ * get the addresses of that family from inet_interfaces (main.cf's value):
+ * smtp(8) resolves every inet_interfaces address at start and stops on one
+ * its protocols exclude, and with one address it sends from it. "all" and
+ * "loopback-only" (or nothing) work with either family as they are.
+ */
+int     dlv_plan_interfaces(struct dlv_plan *plan, const char *ifaces,
+			            const char *file, struct diag *d)
+{
+    char   *copy, *save = NULL;
+    struct buf *v4 = buf_alloc(64, 8192), *v6 = buf_alloc(64, 8192);
+    bool    keyword = ifaces == NULL || *ifaces == '\0', other = false;
+    int     rc = 0;
+
+    copy = xstrdup(ifaces ? ifaces : "");
+    for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+	if (strcmp(t, "all") == 0 || strcmp(t, "loopback-only") == 0)
+	    keyword = true;
+	else if (strchr(t, ':'))
+	    buf_printf(v6, "%s%s", v6->len ? "," : "", t);
+	else if (strspn(t, "0123456789.") == strlen(t))
+	    buf_printf(v4, "%s%s", v4->len ? "," : "", t);
+	else
+	    other = true;			/* a host name: its family unknown */
+    }
+    for (size_t i = 0; !keyword && i < plan->nsvc; i++) {
+	struct dlv_service *v = &plan->svc[i];
+	int     ip = v->s->ip_preference;
+	struct buf *mine = ip == IP_IPV6_ONLY ? v6 : v4;
+
+	if (ip != IP_IPV6_ONLY && ip != IP_IPV4_ONLY)
+	    continue;
+	if (mine->len) {
+	    dlv_put(v->opt, &v->nopt, "", "inet_interfaces", "%s", mine->data);
+	} else if (!other) {
+	    diag_add(d, DIAG_ERROR, file, 0, "%s (ip_preference %s): inet_interfaces "
+		     "= %s has no IPv%c address, so Postfix's smtp(8) has none to "
+		     "send from; add one, or use \"all\"", v->name,
+		     name_code_name(profile_ip_names, ip), ifaces,
+		     ip == IP_IPV6_ONLY ? '6' : '4');
+	    rc = -1;
+	}
+    }
+    free(copy);
+    buf_free(v4);
+    buf_free(v6);
+    return rc;
+}
+
+/* dlv_family - 4 or 6 for an address ("[::1]", "127.0.0.1"), 0 for a name */
+static int dlv_family(const char *host, size_t len)
+{
+    if (len > 1 && host[0] == '[')
+	return 6;
+    for (size_t i = 0; i < len; i++)
+	if (!(host[i] == '.' || (host[i] >= '0' && host[i] <= '9')))
+	    return 0;
+    return len ? 4 : 0;
+}
+
+/*
+ * dlv_plan_policy_maps - a one-family service cannot reach destctld over the
+ * other family: with inet_protocols = ipv6, smtp(8) cannot even connect to
+ * 127.0.0.1. When maps (main.cf's smtp_tls_policy_maps) asks destctld at an
+ * address of the other family, the service gets the same map at an address
+ * of its own family from listen (agent.listen); none there is an error.
+ */
+int     dlv_plan_policy_maps(struct dlv_plan *plan, const char *maps,
+			             const struct strlist *listen, const char *file,
+			             struct diag *d)
+{
+    static const char tag[] = "socketmap:inet:";
+    const char *at = maps ? strstr(maps, tag) : NULL, *host, *tail, *end;
+    size_t  hostlen;
+    int     family, rc = 0;
+
+    if (at == NULL)
+	return 0;
+    host = at + strlen(tag);
+    if (*host == '[')
+	hostlen = strchr(host, ']') ? (size_t) (strchr(host, ']') - host) + 1 : 0;
+    else
+	hostlen = strcspn(host, ":");
+    if (hostlen == 0 || host[hostlen] != ':'
+	|| (family = dlv_family(host, hostlen)) == 0)
+	return 0;			/* a name: its family is the resolver's */
+    tail = strchr(host + hostlen + 1, ':');	/* ":tlspolicy..." */
+    if (tail == NULL)
+	return 0;
+    end = tail + strcspn(tail, ", \t");
+    for (size_t i = 0; i < plan->nsvc; i++) {
+	struct dlv_service *v = &plan->svc[i];
+	int     want = v->s->ip_preference == IP_IPV6_ONLY ? 6
+	: v->s->ip_preference == IP_IPV4_ONLY ? 4 : family;
+	const char *ep = NULL;
+
+	if (want == family)
+	    continue;
+	for (size_t j = 0; ep == NULL && j < listen->n; j++) {
+	    const char *e = listen->v[j];
+
+	    if (strncmp(e, "inet:", 5) == 0 && strrchr(e, ':') > e + 5
+		&& dlv_family(e + 5, (size_t) (strrchr(e, ':') - e - 5)) == want)
+		ep = e + 5;
+	}
+	if (ep == NULL) {
+	    diag_add(d, DIAG_ERROR, file, 0, "%s (ip_preference %s): "
+		     "smtp_tls_policy_maps asks destctld over IPv%d, which this "
+		     "service cannot use; add an IPv%d endpoint to agent.listen "
+		     "(such as \"inet:%s:10027\")", v->name,
+		     name_code_name(profile_ip_names, v->s->ip_preference), family,
+		     want, want == 6 ? "[::1]" : "127.0.0.1");
+	    rc = -1;
+	    continue;
+	}
+	dlv_put(v->opt, &v->nopt, "", "smtp_tls_policy_maps", "%.*s%s%s%.*s%s",
+		(int) (at - maps), maps, tag, ep, (int) (end - tail), tail, end);
+    }
+    return rc;
+}
+
 /* dlv_plan_free - free */
 struct dlv_plan *dlv_plan_free(struct dlv_plan *plan)
 {
@@ -381,6 +514,10 @@ void    dlv_plan_master(const struct dlv_plan *plan, const char *chroot,
 		   v->name, chroot);
 	for (int j = 0; j < v->nopt; j++)
 	    buf_printf(out, "  -o %s=%s\n", v->opt[j].name, v->opt[j].value);
+	if (v->chain_file)
+	    buf_printf(out, "%s-tlsproxy unix  -       -       %-7s -       0       "
+		       "tlsproxy\n  -o tlsproxy_client_chain_files=%s\n", v->name,
+		       chroot, v->chain_file);
     }
     buf_puts(out, DLV_END "\n");
 }

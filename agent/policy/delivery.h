@@ -42,6 +42,8 @@ struct dlv_service {
     struct dlv_param main[DLV_MAX_PARAMS];	/* main.cf, read by qmgr */
     int     nmain;
     size_t  users;			/* profiles delivered through it */
+    const char *chain_file;		/* its own tlsproxy service holds this
+					 * client certificate ("NAME-tlsproxy") */
 };
 
 /* One transport table entry. */
@@ -83,6 +85,25 @@ extern void dlv_rate(long count, int minutes, int *rcpt, int *delay);
 extern struct dlv_plan *dlv_plan_build(const struct cfg *c,
 				               const struct profile_table *t,
 				               struct diag *d);
+
+/*
+ * dlv_plan_interfaces - give each one-family service (ip_preference ipv4-only,
+ * ipv6-only) the addresses of its family from ifaces, main.cf's
+ * inet_interfaces: 0, or -1 with an error in d (placed at file) when the
+ * list names addresses but none of that family.
+ */
+extern int dlv_plan_interfaces(struct dlv_plan *plan, const char *ifaces,
+			               const char *file, struct diag *d);
+
+/*
+ * dlv_plan_policy_maps - give each one-family service whose family cannot
+ * reach the destctld address in maps (main.cf's smtp_tls_policy_maps) the
+ * same map at an address of its family from listen (agent.listen): 0, or -1
+ * with an error in d when listen has none.
+ */
+extern int dlv_plan_policy_maps(struct dlv_plan *plan, const char *maps,
+				        const struct strlist *listen, const char *file,
+				        struct diag *d);
 
 /* dlv_plan_free - free a plan (NULL is fine); returns NULL. */
 extern struct dlv_plan *dlv_plan_free(struct dlv_plan *plan);
