@@ -108,6 +108,7 @@ static const struct {
 } agentc_texts[] = {
 #define TEXT(f) {#f, offsetof(struct dest_info, f), sizeof(((struct dest_info *) 0)->f)}
     TEXT(domain), TEXT(profile), TEXT(tls), TEXT(dane), TEXT(decision), TEXT(reason),
+    TEXT(service),
 #undef TEXT
 };
 

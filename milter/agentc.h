@@ -35,6 +35,7 @@ struct dest_info {
     bool    bounce_verification;
     enum agentc_refuse refuse;
     bool    early_refusal;
+    char    service[128];		/* the Postfix delivery service (delivery.h) */
 };
 
 enum agentc_status {

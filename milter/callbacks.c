@@ -263,8 +263,9 @@ static void eom_tag(SMFICTX *ctx, struct mmsg *m)
 	const struct dest_info *d = &m->dests[i];
 
 	snprintf(value, sizeof(value), "%s; profile=%s; tls=%s; dane=%s; mta-sts=%s; "
-		 "decision=%s", d->domain, d->profile, d->tls[0] ? d->tls : "unknown",
-		 d->dane[0] ? d->dane : "unknown", d->mta_sts ? "on" : "off", d->decision);
+		 "decision=%s%s%s", d->domain, d->profile, d->tls[0] ? d->tls : "unknown",
+		 d->dane[0] ? d->dane : "unknown", d->mta_sts ? "on" : "off", d->decision,
+		 d->service[0] ? "; service=" : "", d->service);
 	if (smfi_addheader(ctx, HDR_DEST, value) != MI_SUCCESS)
 	    msg_warn("cannot add header %s domain=%s", HDR_DEST, d->domain);
     }

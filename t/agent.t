@@ -65,7 +65,7 @@ is(postmap('[192.0.2.1]'), 'encrypt', 'a routed IP literal without a port gets i
 is(postmap('routed.test'), 'encrypt', 'the routed domain itself: its own TLS level');
 unlike(slurp("$dir/agent.log"), qr/DNS query name=routed\.test /, 'and no DANE lookup for it');
 like(postmap('bogus.test', 'profile'),
-     qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp early_refusal=off$/,
+     qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp early_refusal=off service=destctl-base$/,
      'the profile map');
 like(sockmap_query($sock, 'nosuchmap', 'x'), qr/^PERM unknown map$/, 'an unknown map: PERM');
 like(sockmap_query($sock, 'tlspolicy', 'ex_ample.test'), qr/^PERM invalid domain name$/, 'an invalid domain: PERM');

@@ -188,9 +188,9 @@ sub swaks { my $o = `swaks --server 127.0.0.1 --timeout 30 @_ 2>&1`; return $o; 
 sub received { return slurp("$ENV{LAB_RECEIVED}.log"); }
 sub wait_received { my ($re) = @_; return wait_for(30, sub { received() =~ $re }); }
 my $tag_dv = 'X-Destctl-Destination: dane-valid.test; profile=dane-valid.test; tls=preferred; '
-    . 'dane=opportunistic; mta-sts=off; decision=dane';
+    . 'dane=opportunistic; mta-sts=off; decision=dane; service=destctl-base';
 my $tag_plain = 'X-Destctl-Destination: plain.test; profile=default; tls=preferred; '
-    . 'dane=opportunistic; mta-sts=off; decision=may';
+    . 'dane=opportunistic; mta-sts=off; decision=may; service=destctl-base';
 
 # Tags kept (no smtp_header_checks): at the lab MX
 my $t = swaks('--from alice@sender.lab-sender.test --to tagged@dane-valid.test,tagged@plain.test',

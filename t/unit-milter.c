@@ -50,13 +50,15 @@ static void test_parse(void)
     is_int(0, agentc_parse("domain=example.com profile=.example.com tls=required-verify "
 			   "dane=opportunistic mta_sts=on decision=secure%20match%3Dnexthop "
 			   "reason=DANE%20not%20applied bounce_verification=on refuse=perm "
-			   "early_refusal=on future=field", &d, why, sizeof(why)),
+			   "early_refusal=on service=destctl-c2 future=field", &d, why,
+			   sizeof(why)),
 	   "a full reply parses (an unknown field is ignored)");
     is_string("example.com", d.domain, "domain");
     is_string(".example.com", d.profile, "profile");
     is_string("required-verify", d.tls, "tls");
     is_string("secure match=nexthop", d.decision, "decision percent-decoded");
     is_string("DANE not applied", d.reason, "reason percent-decoded");
+    is_string("destctl-c2", d.service, "service");
     ok(d.mta_sts && d.bounce_verification && d.early_refusal, "booleans");
     is_int(AGENTC_REFUSE_PERM, d.refuse, "refuse=perm");
     is_int(-1, agentc_parse("domain=x profile=default tls=none decision=none", &d, why,
@@ -86,7 +88,7 @@ static void test_parse(void)
 int     main(void)
 {
     tap_log_capture();
-    plan(1 + 17 + 4 + 17);
+    plan(1 + 18 + 4 + 17);
     test_netmatch();
     test_parse();
     return exit_status();

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "delivery.h"
 #include "profile.h"
 
 /* Postfix's names of its TLS security levels; rows in enum order. */
@@ -153,6 +154,7 @@ void    render_profile(const struct decide_input *in, const char *profile_name,
 {
     const struct profile_settings *p = in->profile;
     size_t  start = out->len;
+    char    svc[DLV_NAME_MAX];
 
     put_field(out, start, "domain", in->domain ? in->domain : "");
     put_field(out, start, "profile", profile_name ? profile_name : "default");
@@ -164,4 +166,5 @@ void    render_profile(const struct decide_input *in, const char *profile_name,
     put_field(out, start, "bounce_verification", p->bounce_verification ? "on" : "off");
     put_field(out, start, "refuse", refuse_name(d->refuse));
     put_field(out, start, "early_refusal", in->profile->early_refusal ? "on" : "off");
+    put_field(out, start, "service", dlv_transport(p, svc, sizeof(svc)));
 }

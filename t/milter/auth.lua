@@ -9,7 +9,7 @@ run(function()
     reply(conn, "rcpt", SMFIR_CONTINUE)
     must(mt.eom(conn), "eom")
     check(conn, "authenticated: tagged", MT_HDRADD, "X-Destctl-Destination",
-          "plain.test; profile=default; tls=preferred; dane=opportunistic; mta-sts=off; decision=may")
+          "plain.test; profile=default; tls=preferred; dane=opportunistic; mta-sts=off; decision=may; service=destctl-base")
     mt.disconnect(conn)
 
     conn = open("192.0.2.9", { "{daemon_name}", "submission" })

@@ -17,8 +17,8 @@ must(mt.eom(conn), "eom")
 reply(conn, "eom", SMFIR_CONTINUE)
 check(conn, "spoofed X-Destctl-Destination removed", MT_HDRDELETE, "X-Destctl-Destination")
 check(conn, "spoofed x-destctl-whatever removed", MT_HDRDELETE, "x-destctl-whatever")
-local want1 = "dane-valid.test; profile=dane-valid.test; tls=preferred; dane=opportunistic; mta-sts=off; decision=dane"
-local want2 = "plain.test; profile=default; tls=preferred; dane=opportunistic; mta-sts=off; decision=may"
+local want1 = "dane-valid.test; profile=dane-valid.test; tls=preferred; dane=opportunistic; mta-sts=off; decision=dane; service=destctl-base"
+local want2 = "plain.test; profile=default; tls=preferred; dane=opportunistic; mta-sts=off; decision=may; service=destctl-base"
 check(conn, "header for dane-valid.test: got " .. tostring(mt.getheader(conn, "X-Destctl-Destination", 0)),
       MT_HDRADD, "X-Destctl-Destination", want1)
 check(conn, "header for plain.test: got " .. tostring(mt.getheader(conn, "X-Destctl-Destination", 1)),
