@@ -219,7 +219,7 @@ sub suite {
 
     # destctl postfix: what it would write, and the differences
     mkdir("$dir/postfix");
-    spew("$dir/postfix/main.cf", "# the operator's own\nmyhostname = relay.example\n");
+    spew("$dir/postfix/main.cf", "# the operator's own\nmyhostname = relay.example\nmaximal_queue_lifetime = 1800s\n");
     spew("$dir/postfix/master.cf", "smtp      unix  -       -       y       -       -       smtp\n"
          . "tlsproxy  unix  -       -       y       -       0       tlsproxy\n");
     ($rc, $out) = run(undef, qw(new postfix.example --concurrency 3));
@@ -237,6 +237,8 @@ sub suite {
     like($out, qr/^destctl: run `destctl postfix --apply` to install this$/m, 'postfix: says how to install');
     like($err, qr/^destctl: warning: \Q$dir\E\/postfix\/main.cf has no transport_maps = hash:\Q$dir\E\/postfix\/destctl_transport: /m,
          'postfix: warns that main.cf does not use the table');
+    like($err, qr/^destctl: warning: bounce profile "fast": max_queue_lifetime 3600 s is longer than Postfix's maximal_queue_lifetime \(1800s\), which returns mail first$/m,
+         'postfix: warns about a bounce profile Postfix cuts short');
     # --apply refuses what would be wrong, before writing anything
     spew("$dir/postfix/main.cf", "myhostname = relay.example\ndefault_transport = smtp:[smarthost]\n");
     my %before = map { $_ => slurp("$dir/postfix/$_") } qw(main.cf master.cf);
