@@ -199,5 +199,18 @@ ok(wait_for(20, sub { grep { $_->{from} eq '<>' } deliveries('mx1.plain.test') }
    'the bounce arrived at the sender\'s MX');
 like(`postqueue -j`, qr/"recipients": \[\{"address": "y\@limits-slow2.test"/, 'the default profile\'s message is still queued');
 
+# postfix.apply = "auto": a change applies itself
+my $conf = slurp("$dir/destctl.conf");
+(my $auto = $conf) =~ s/config_directory = "\Q$pf\E";/config_directory = "$pf"; apply = "auto";/
+    or BAIL_OUT('no postfix group in the test config');
+spew("$dir/destctl.conf", $auto);
+($rc, $out) = destctl($dir, 'edit', 'limits-rate.test', '--concurrency', '4');
+is($rc, 0, 'apply = auto: edit succeeds');
+like($out, qr/^destctl: installed \d+ delivery services for 7 destinations in \Q$pf\E; Postfix reloaded$/m,
+     'apply = auto: the edit installed the Postfix side');
+like(`postconf -c $pf -M`, qr/^destctl-c4-r30per1m +unix /m, 'apply = auto: the new service is in master.cf');
+($rc, $out) = destctl($dir, 'postfix');
+like($out, qr/^destctl: Postfix is up to date$/m, 'apply = auto: nothing left to apply');
+
 stop_agent($pid);
 done_testing();
