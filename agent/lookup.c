@@ -27,10 +27,18 @@
 
 #define MAP_TLSPOLICY	"tlspolicy"
 #define MAP_PROFILE	"profile"
+#define MAP_STS		"sts"		/* Sendmail's FEATURE(sts) */
 #define LOOKUP_REPLY_MAX 4096
 #define LOOKUP_LAST_MAX	100000	/* domains whose last answer is kept */
 
 #define LOOKUP_KINDS_MAX	64	/* distinct TEMP causes counted */
+
+/* Which map a request asks. */
+enum lookup_map {
+    LM_TLSPOLICY,			/* Postfix's smtp_tls_policy_maps */
+    LM_PROFILE,				/* the milter */
+    LM_STS,				/* Sendmail's FEATURE(sts) */
+};
 
 struct lookup {
     struct agent *a;
@@ -73,7 +81,8 @@ struct pending {
     struct pending *prev, *next;	/* in l->waiting */
     struct agent_cfg *ac;		/* the snapshot the request started with */
     struct sm_request *req;
-    bool    profile_map;		/* the profile map, not tlspolicy */
+    enum lookup_map map;
+    struct profile_settings sts_only;	/* LM_STS: the profile without DANE */
     char    domain[DOMAIN_MAX + 1];
     const struct profile *p;		/* borrowed from ac */
     struct decide_input in;		/* outcomes so far */
@@ -123,13 +132,14 @@ static void lookup_log_change(struct lookup *l, const char *domain,
 }
 
 /* lookup_answer - render the decision once, reply */
-static void lookup_answer(struct lookup *l, struct sm_request *req, bool profile_map,
+static void lookup_answer(struct lookup *l, struct sm_request *req, enum lookup_map map,
 			          const char *domain, const struct profile *p,
 			          const struct decide_input *in, const struct decision *d)
 {
     struct buf *policy = buf_alloc(256, LOOKUP_REPLY_MAX);
     struct buf *out;
     bool    temp = render_postfix(d, policy) < 0;
+    enum sockmap_status st;
 
     if (temp) {
 	buf_reset(policy);
@@ -137,10 +147,17 @@ static void lookup_answer(struct lookup *l, struct sm_request *req, bool profile
 	l->temps++;
 	lookup_count_temp(l, in);
     }
-    lookup_log_change(l, domain, p, in, d, policy->data);
+    if (map != LM_STS)
+	lookup_log_change(l, domain, p, in, d, policy->data);
     if (buf_overflow(policy)) {
 	lookup_reply(l, req, SOCKMAP_TEMP, "reply too large");
-    } else if (profile_map) {
+    } else if (map == LM_STS) {
+	out = buf_alloc(256, LOOKUP_REPLY_MAX);
+	st = render_sendmail_sts(in, d, out);
+	lookup_reply(l, req, buf_overflow(out) ? SOCKMAP_TEMP : st,
+		     buf_overflow(out) ? "reply too large" : out->data);
+	buf_free(out);
+    } else if (map == LM_PROFILE) {
 	out = buf_alloc(256, LOOKUP_REPLY_MAX);
 	render_profile(in, p->domain ? p->domain : "default", d, policy->data, out);
 	if (buf_overflow(out))
@@ -261,12 +278,12 @@ static void pending_step(struct pending *pd)
     case DECIDE_DONE:
 	break;
     }
-    lookup_answer(pd->l, pd->req, pd->profile_map, pd->domain, pd->p, &pd->in, &d);
+    lookup_answer(pd->l, pd->req, pd->map, pd->domain, pd->p, &pd->in, &d);
     pending_free(pd);
 }
 
 /* lookup_domain - a recipient domain */
-static void lookup_domain(struct lookup *l, struct sm_request *req, bool profile_map,
+static void lookup_domain(struct lookup *l, struct sm_request *req, enum lookup_map map,
 			          const char *domain)
 {
     struct pending *pd = xcalloc(1, sizeof(*pd));
@@ -277,10 +294,16 @@ static void lookup_domain(struct lookup *l, struct sm_request *req, bool profile
     l->waiting = pd;
     pd->ac = agent_cfg_hold(l->a);
     pd->req = req;
-    pd->profile_map = profile_map;
+    pd->map = map;
     pd->p = profile_table_match(pd->ac->cfg->profiles, domain);
     snprintf(pd->domain, sizeof(pd->domain), "%s", domain);
     lookup_input(&pd->in, pd->p, pd->domain);
+    if (map == LM_STS) {
+	/* Sendmail has no DANE: its MTA-STS answer never waits for it. */
+	pd->sts_only = pd->p->eff;
+	pd->sts_only.dane = DANE_NONE;
+	pd->in.profile = &pd->sts_only;
+    }
     /* A routed domain's mail goes to its relay, whose key Postfix asks: no
      * DANE and no MTA-STS here either (nor an early refusal for them). */
     pd->in.route = pd->p->eff.route != NULL;
@@ -288,7 +311,7 @@ static void lookup_domain(struct lookup *l, struct sm_request *req, bool profile
 }
 
 /* lookup_route - an explicit next hop: the profile decide picks */
-static void lookup_route(struct lookup *l, struct sm_request *req, bool profile_map,
+static void lookup_route(struct lookup *l, struct sm_request *req, enum lookup_map map,
 			         const char *key)
 {
     struct agent_cfg *ac = agent_cfg_hold(l->a);
@@ -302,7 +325,7 @@ static void lookup_route(struct lookup *l, struct sm_request *req, bool profile_
 	lookup_input(&in, p, key);
 	in.route = true;
 	decide(&in, &d);
-	lookup_answer(l, req, profile_map, key, p, &in, &d);
+	lookup_answer(l, req, map, key, p, &in, &d);
     }
     agent_cfg_release(ac);
 }
@@ -328,32 +351,37 @@ void    lookup_handle(void *ctx, struct sm_request *req, const char *map,
 {
     struct lookup *l = ctx;
     char    domain[DOMAIN_MAX + 1], why[256], safe[128];
-    bool    profile_map;
+    enum lookup_map which;
 
     l->requests++;
     if (strcmp(map, MAP_TLSPOLICY) == 0)
-	profile_map = false;
+	which = LM_TLSPOLICY;
     else if (strcmp(map, MAP_PROFILE) == 0)
-	profile_map = true;
+	which = LM_PROFILE;
+    else if (strcmp(map, MAP_STS) == 0)
+	which = LM_STS;
     else {
 	log_sanitize(safe, sizeof(safe), map, strlen(map));
 	msg_info("request for an unknown map map=%s", safe);
 	lookup_reply(l, req, SOCKMAP_PERM, "unknown map");
 	return;
     }
-    if (key[0] == '.') {
-	lookup_reply(l, req, SOCKMAP_NOTFOUND, "");
+    if (key[0] == '.'
+	|| (which == LM_STS && (key[0] == '[' || strchr(key, ':') != NULL))) {
+	lookup_reply(l, req, SOCKMAP_NOTFOUND, "");	/* sts: domains only */
     } else if (key[0] == '[' || strchr(key, ':') != NULL) {
 	/* A next hop, "[192.0.2.1]" included: NOTFOUND unless routed to. */
-	lookup_route(l, req, profile_map, key);
+	lookup_route(l, req, which, key);
     } else if (lookup_is_ip(key)) {
 	lookup_reply(l, req, SOCKMAP_NOTFOUND, "");
     } else if (domain_normalize(key, domain, why, sizeof(why)) < 0) {
 	log_sanitize(safe, sizeof(safe), key, strlen(key));
 	msg_info("invalid domain in request map=%s key=%s reason=\"%s\"", map, safe, why);
-	lookup_reply(l, req, SOCKMAP_PERM, "invalid domain name");
+	/* Sendmail reads PERM as "not found": say that plainly instead. */
+	lookup_reply(l, req, which == LM_STS ? SOCKMAP_NOTFOUND : SOCKMAP_PERM,
+		     which == LM_STS ? "" : "invalid domain name");
     } else {
-	lookup_domain(l, req, profile_map, domain);
+	lookup_domain(l, req, which, domain);
     }
 }
 

@@ -52,6 +52,25 @@ for my $c (@cases) {
     is(postmap($c->[0]), $c->[1], "$c->[0]: $c->[1]");
 }
 
+# Sendmail's FEATURE(sts) map: the same state, in its format (SENDMAIL.md 4:
+# servername=hostname last); no policy in force is NOTFOUND, undecided TEMP.
+my @sts_map = (
+    ['sts-enforce.test', 'secure match=mx1.sts-enforce.test servername=hostname'],
+    ['sts-wildcard.test', 'secure match=mx1.sts-wildcard.test servername=hostname'],
+    ['sts-mx-mismatch.test', 'TEMP'],
+    ['sts-testing.test', 'NOTFOUND'],
+    ['sts-none.test', 'NOTFOUND'],
+    ['sts-two-txt.test', 'NOTFOUND'],
+    ['sts-nohost.test', 'NOTFOUND'],
+    ['plain.test', 'NOTFOUND'],
+    ['[mx1.sts-enforce.test]:25', 'NOTFOUND', 'a next hop: not a domain'],
+);
+for my $c (@sts_map) {
+    my $out = postmap_query($sock, $c->[0], 'sts');
+    $out = 'TEMP' if $out =~ /^ERROR: .*(temporary error|lookup error)/s;
+    is($out, $c->[1], "sts map: $c->[0]: $c->[1]" . ($c->[2] ? " ($c->[2])" : ''));
+}
+
 # A domain too long for "_mta-sts.<domain>" (253 characters at most) can
 # publish no policy: answered as without one, never TEMP.
 my $long = join('.', 'a' x 63, 'b' x 63, 'c' x 63, 'd' x 51, 'test');

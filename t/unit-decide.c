@@ -645,6 +645,54 @@ static void test_profile_map(void)
     buf_free(b);
 }
 
+/* Sendmail's sts map: one input row, the exact answer. */
+static const struct {
+    const char *row;
+    enum sockmap_status st;
+    const char *want;
+} sendmail_sts_cases[] = {
+    {"sts enforce, preferred", SOCKMAP_OK,
+    "secure match=mx1.example.com:mx2.example.com servername=hostname"},
+    {"sts enforce, every MX listed, MX signed: match=hostname", SOCKMAP_OK, NULL},
+    {"sts enforce, no MX matches", SOCKMAP_TEMP, NULL},
+    {"sts pending", SOCKMAP_TEMP, NULL},
+    {"sts testing, preferred", SOCKMAP_NOTFOUND, ""},
+    {"sts none", SOCKMAP_NOTFOUND, ""},
+    {"tls preferred", SOCKMAP_NOTFOUND, ""},
+};
+
+/* test_sendmail_sts - render_sendmail_sts: secure with names, TEMP, NOTFOUND */
+static void test_sendmail_sts(void)
+{
+    struct buf *b = buf_alloc(64, REPLY_MAX);
+    struct profile_settings s;
+    struct decide_input in;
+    struct decision d;
+
+    for (size_t i = 0; i < COUNT(sendmail_sts_cases); i++) {
+	enum sockmap_status st;
+
+	row_input(find_row(sendmail_sts_cases[i].row), &s, &in);
+	decide(&in, &d);
+	buf_reset(b);
+	st = render_sendmail_sts(&in, &d, b);
+	ok(st == sendmail_sts_cases[i].st, "sts map: %s: status %d", sendmail_sts_cases[i].row,
+	   (int) sendmail_sts_cases[i].st);
+	if (sendmail_sts_cases[i].want)
+	    is_string(sendmail_sts_cases[i].want, b->data, "sts map: %s: value",
+		      sendmail_sts_cases[i].row);
+	else if (st == SOCKMAP_OK)
+	    ok(strstr(b->data, " servername=hostname") == b->data + b->len - 20
+	       && strncmp(b->data, "secure match=", 13) == 0 && !strstr(b->data, "hostname:")
+	       && strstr(b->data, "match=hostname") == NULL,
+	       "sts map: %s: the names, servername=hostname last (%s)",
+	       sendmail_sts_cases[i].row, b->data);
+	else
+	    ok(b->len > 0, "sts map: %s: a reason (%s)", sendmail_sts_cases[i].row, b->data);
+    }
+    buf_free(b);
+}
+
 /* test_render - names, TEMP, limits, truncated reasons */
 static void test_render(void)
 {
@@ -705,11 +753,12 @@ int     main(void)
 {
     tap_log_capture();
     plan(MATRIX * 3 + 2 + (int) COUNT(rows) * 5 + (int) COUNT(profile_cases) + 1
-	 + 7 + 1 + 8 + 1 + 8 + 1 + 2 + 1 + 1 + 2);
+	 + 7 + 1 + 8 + 1 + 8 + 1 + 2 + 1 + 1 + 2 + 2 * (int) COUNT(sendmail_sts_cases));
     test_matrix();
     test_rows();
     test_profile_map();
     test_render();
+    test_sendmail_sts();
 
     return exit_status();
 }

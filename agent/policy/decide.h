@@ -40,6 +40,7 @@
 #include "buf.h"
 #include "outcome.h"
 #include "profile.h"
+#include "sockmap.h"
 
 struct decide_input {
     const struct profile_settings *profile;	/* effective settings */
@@ -133,6 +134,18 @@ extern const struct profile *decide_route_profile(const struct profile_table *t,
  * buf_overflow(out).
  */
 extern int render_postfix(const struct decision *d, struct buf *out);
+
+/*
+ * render_sendmail_sts - the answer of the `sts` map (Sendmail's FEATURE(sts),
+ * INTERFACES.md) for a decision made without DANE: with an MTA-STS policy
+ * applied, SOCKMAP_OK and "secure match=MX1:MX2 servername=hostname" (the
+ * matching MX names; servername=hostname last, as Sendmail requires);
+ * SOCKMAP_TEMP and the reason when undecided; else SOCKMAP_NOTFOUND (no
+ * policy in force: testing, none, absent, or MTA-STS off for the profile).
+ */
+extern enum sockmap_status render_sendmail_sts(const struct decide_input *in,
+					               const struct decision *d,
+					               struct buf *out);
 
 /*
  * render_profile - the `profile` map value (INTERFACES.md): space-separated

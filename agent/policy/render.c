@@ -147,6 +147,23 @@ static void put_field(struct buf *out, size_t start, const char *key,
     buf_put_pct(out, value);
 }
 
+/* render_sendmail_sts - FEATURE(sts)'s value */
+enum sockmap_status render_sendmail_sts(const struct decide_input *in,
+					        const struct decision *d, struct buf *out)
+{
+    if (d->temp) {
+	buf_puts(out, d->reason);
+	return SOCKMAP_TEMP;
+    }
+    if (!d->sts_applied || in->sts.state != STS_ENFORCE || in->sts.mx_match == NULL
+	|| in->sts.mx_match[0] == '\0')
+	return SOCKMAP_NOTFOUND;
+    /* Sendmail checks the MX name against match= itself (exact, or ".parent"
+     * one level): the names that matched the policy are what it must find. */
+    buf_printf(out, "secure match=%s servername=hostname", in->sts.mx_match);
+    return SOCKMAP_OK;
+}
+
 /* render_profile - the `profile` map value, fields in INTERFACES.md order */
 void    render_profile(const struct decide_input *in, const char *profile_name,
 		               const struct decision *d, const char *policy,
