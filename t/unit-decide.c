@@ -593,26 +593,31 @@ static const struct profile_case {
     {"default, may", NULL, "tls preferred", false, "",
 	"domain=example.com profile=default tls=preferred dane=none mta_sts=off "
 	"decision=may reason=profile%20TLS%20level%20preferred "
-    "bounce_verification=off refuse=none early_refusal=off service=destctl-base"},
+    "bounce_verification=off refuse=none early_refusal=off service=destctl-base "
+	"dane_outcome=not-asked sts_state=not-asked"},
     {"MTA-STS enforce, encoded", "example.com", "sts enforce, preferred", true, "",
 	"domain=example.com profile=example.com tls=preferred dane=none mta_sts=on "
 	"decision=secure%20match%3Dmx1.example.com%3Amx2.example.com%20servername"
 	"%3Dhostname%20protocols%3D%3E%3DTLSv1.2 reason=MTA-STS%20policy%20of%20"
-	"example.com%20enforced bounce_verification=on refuse=none early_refusal=off service=destctl-base"},
+	"example.com%20enforced bounce_verification=on refuse=none early_refusal=off service=destctl-base "
+	"dane_outcome=not-asked sts_state=enforce"},
     {"TEMP", ".example.com", "mandatory, pending", false, "",
 	"domain=example.com profile=.example.com tls=required-verify dane=mandatory "
 	"mta_sts=off decision=TEMP reason=DANE%20lookup%20not%20finished%20in%20time"
-    "%20for%20example.com bounce_verification=off refuse=temp early_refusal=off service=destctl-base"},
+    "%20for%20example.com bounce_verification=off refuse=temp early_refusal=off service=destctl-base "
+	"dane_outcome=pending sts_state=not-asked"},
     {"perm, slash and colon", "example.com", "mandatory, not available", false, "",
 	"domain=example.com profile=example.com tls=required dane=mandatory "
 	"mta_sts=off decision=dane-only reason=DANE%20mandatory%20but%20example.com"
 	"%20has%20no%20usable%20TLSA%20%2F%20is%20not%20DNSSEC-signed%3A%20insecure"
-    "%20delegation bounce_verification=off refuse=perm early_refusal=off service=destctl-base"},
+    "%20delegation bounce_verification=off refuse=perm early_refusal=off service=destctl-base "
+	"dane_outcome=none sts_state=not-asked"},
     {"route, after a prefix", "relay", "route ignores DANE pending", false, "OK ",
 	"OK domain=%5Brelay.example.net%5D%3A25 profile=relay tls=preferred "
 	"dane=opportunistic mta_sts=off decision=may reason=explicit%20route%20"
 	"%5Brelay.example.net%5D%3A25%3A%20no%20DANE%2C%20no%20MTA-STS%3B%20profile"
-    "%20TLS%20level%20preferred bounce_verification=off refuse=none early_refusal=off service=destctl-base"},
+    "%20TLS%20level%20preferred bounce_verification=off refuse=none early_refusal=off service=destctl-base "
+	"dane_outcome=pending sts_state=not-asked"},
 };
 
 /* test_profile_map - render_profile exact values, and its limit */

@@ -184,4 +184,7 @@ void    render_profile(const struct decide_input *in, const char *profile_name,
     put_field(out, start, "refuse", refuse_name(d->refuse));
     put_field(out, start, "early_refusal", in->profile->early_refusal ? "on" : "off");
     put_field(out, start, "service", dlv_transport(p, svc, sizeof(svc)));
+    /* The outcomes the decision was made from (destctl explain). */
+    put_field(out, start, "dane_outcome", dane_outcome_name(in->dane));
+    put_field(out, start, "sts_state", sts_state_name(in->sts.state));
 }
