@@ -65,7 +65,7 @@ is(postmap('[192.0.2.1]'), 'encrypt', 'a routed IP literal without a port gets i
 is(postmap('routed.test'), 'encrypt', 'the routed domain itself: its own TLS level');
 unlike(slurp("$dir/agent.log"), qr/DNS query name=routed\.test /, 'and no DANE lookup for it');
 like(postmap('bogus.test', 'profile'),
-     qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp early_refusal=off service=destctl-base$/,
+     qr/^domain=bogus\.test profile=default tls=preferred dane=opportunistic mta_sts=off decision=dane-only reason=\S+ bounce_verification=off refuse=temp early_refusal=off service=destctl-base dane_outcome=bogus sts_state=not-asked$/,
      'the profile map');
 like(sockmap_query($sock, 'nosuchmap', 'x'), qr/^PERM unknown map$/, 'an unknown map: PERM');
 like(sockmap_query($sock, 'tlspolicy', 'ex_ample.test'), qr/^PERM invalid domain name$/, 'an invalid domain: PERM');
@@ -309,6 +309,43 @@ my $verified = () = slurp($ENV{LAB_MAILLOG}) =~ /Verified TLS connection establi
 like(send_to('chroot@dane-valid.test'), qr/^delivered /, 'stock chrooted master.cf: DANE-valid delivered');
 my $after = () = slurp($ENV{LAB_MAILLOG}) =~ /Verified TLS connection established to mx1\.dane-valid\.test/g;
 is($after, $verified + 1, 'through a Verified DANE connection');
+
+# destctl explain: the matched entry, the settings, the outcomes and rule,
+# and each asker's answer, equal to what the MTAs get from the agent.
+{
+    use JSON::PP;
+    my ($rc, $out) = destctl($dir, 'explain', 'dane-valid.test');
+    is($rc, 0, 'explain: exit 0');
+    like($out, qr/^dane-valid\.test: default profile \(\Q$dir\E\/destinations\.conf:\d+\)$/m, 'explain: the default profile matched, with FILE:LINE');
+    like($out, qr/^  dane +opportunistic +set$/m, 'explain: a setting of the default, set there');
+    like($out, qr/^  DANE outcome +all$/m, 'explain: the DANE outcome the agent decided from');
+    like($out, qr/^  rule +DANE TLSA usable on every MX of dane-valid\.test$/m, 'explain: the rule');
+    my $pm = postmap('dane-valid.test');
+    like($out, qr/^  Postfix tlspolicy +OK \Q$pm\E$/m, "explain: Postfix's answer, as postmap -q gets it ($pm)");
+    like($out, qr/^  milter tag +X-Destctl-Destination: dane-valid\.test; profile=default; tls=preferred; dane=opportunistic; mta-sts=off; decision=\Q$pm\E; service=destctl-base$/m,
+         'explain: the milter tag');
+    like($out, qr/^  milter at RCPT +accepts$/m, 'explain: the milter accepts');
+    like($out, qr/^  Sendmail sts +NOTFOUND$/m, 'explain: no MTA-STS for Sendmail');
+
+    ($rc, $out) = destctl($dir, 'explain', 'routed.test', '--json');
+    my $j = eval { decode_json($out) } // {};
+    is($j->{match}, 'exact', 'explain --json: an exact entry');
+    my ($line) = grep { (split /\n/, slurp("$dir/destinations.conf"))[$_ - 1] =~ /domain = "routed\.test"/ }
+        1 .. scalar(split /\n/, slurp("$dir/destinations.conf"));
+    is("$j->{file}:$j->{line}", "$dir/destinations.conf:$line", 'explain --json: its FILE:LINE');
+    is($j->{settings}{dane}{from}, 'default', 'explain --json: an inherited setting');
+    is($j->{answers}{tlspolicy_route}, 'OK ' . postmap('[mx1.plain.test]:25'),
+       "explain --json: the route's key answered as postmap -q gets it");
+    is($j->{answers}{transport}, 'routed.test destctl-base:[mx1.plain.test]:25', 'explain --json: the transport entry');
+
+    my $before = length(slurp("$dir/agent.log"));
+    ($rc, $out) = destctl($dir, 'explain', '--fresh', 'dane-valid.test');
+    is($rc, 0, 'explain --fresh: exit 0');
+    ok(wait_for(5, sub { substr(slurp("$dir/agent.log"), $before) =~ /control: flushed cached results domain=dane-valid\.test/ }),
+       'explain --fresh: the agent forgot the domain first');
+    like(substr(slurp("$dir/agent.log"), $before), qr/DNS query name=_25\._tcp\.mx1\.dane-valid\.test type=TLSA/,
+         'explain --fresh: and resolved it anew');
+}
 
 # A dead authoritative server: no answer at all. The request gets TEMP at
 # agent.lookup_timeout (5 s here), never a weaker policy; the resolution

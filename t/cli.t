@@ -250,6 +250,15 @@ sub suite {
     ok(!-e "$dir/postfix/destctl_transport", 'postfix --apply refused: no table written');
     run(undef, qw(delete postfix.example));
 
+    # explain without a running agent: the configuration part, exit 1
+    ($rc, $out, $err) = run(undef, qw(explain www.example.com));
+    is($rc, 1, 'explain, no agent: exit 1');
+    like($out, qr/^www\.example\.com: default profile/m, 'explain, no agent: the profile that matches');
+    like($out, qr/^the agent \(not reachable\):$/m, 'explain, no agent: said');
+    like($err, qr/^destctl: cannot ask destctld on /m, 'explain, no agent: why');
+    ($rc, $out, $err) = run(undef, qw(explain .example.com));
+    is($rc, 2, 'explain .parent: a usage error');
+
     # the setup dialogue, on a terminal (script(1) gives it one)
   SKIP: {
         skip 'script(1) not installed', 2 unless -x '/usr/bin/script';

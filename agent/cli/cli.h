@@ -12,7 +12,9 @@
 
 #include <stdbool.h>
 
+#include "buf.h"
 #include "cfg.h"
+#include "sockmap.h"
 
 /* Exit statuses, as INTERFACES.md fixes them. */
 #define CLI_OK		0		/* success */
@@ -27,6 +29,7 @@ struct cli {
     bool    all;			/* --all */
     bool    apply;			/* --apply */
     bool    dry_run;			/* --dry-run */
+    bool    fresh;			/* --fresh */
     int     argc;			/* command arguments, options removed */
     char  **argv;
     char  **opts;			/* --KEY VALUE pairs, flattened */
@@ -59,6 +62,7 @@ extern int cli_reload(struct cli *cli);
 extern int cli_ack_cache(struct cli *cli);
 extern int cli_postfix(struct cli *cli);
 extern int cli_sweep(struct cli *cli);
+extern int cli_explain(struct cli *cli);
 
 /*
  * cli_commit - validate table t against c, write it as c's destinations file
@@ -67,6 +71,24 @@ extern int cli_sweep(struct cli *cli);
  * nothing. Takes ownership of t. `done` is printed on success.
  */
 extern int cli_commit(const struct cfg *c, struct profile_table *t, const char *done);
+
+/*
+ * cli_control - one request (cmd arg) on the agent's control socket: 0 with
+ * *st and the value, or -1 with the reason printed (not running, needs root).
+ */
+extern int cli_control(const struct cfg *c, const char *cmd, const char *arg,
+		               enum sockmap_status *st, struct buf *value);
+
+/* One key=value field of an agent's answer, percent-decoded. */
+struct cli_field {
+    char   *key;
+    char   *value;
+};
+
+/* cli_fields - split line ("k=v k=v", values percent-encoded) in place into
+ * at most max fields; how many. cli_field_get: a value, "" when absent. */
+extern int cli_fields(char *line, struct cli_field *f, int max);
+extern const char *cli_field_get(const struct cli_field *f, int n, const char *key);
 
 /*
  * cli_replace_file - write text to path atomically: a temporary file in the

@@ -19,8 +19,8 @@
 #define CLI_CONTROL_TIMEOUT_MS	10000
 #define CLI_STATUS_FIELDS	40
 
-/* cli_control - ask the agent; 0 with *st and value, or -1 printed */
-static int cli_control(const struct cfg *c, const char *cmd, const char *arg,
+/* cli_control - ask the agent (see cli.h) */
+int     cli_control(const struct cfg *c, const char *cmd, const char *arg,
 		               enum sockmap_status *st, struct buf *value)
 {
     char    endpoint[600], why[256];
@@ -48,14 +48,8 @@ static int cli_control(const struct cfg *c, const char *cmd, const char *arg,
     return rc;
 }
 
-/* struct field - one key=value of the status line, decoded */
-struct field {
-    char   *key;
-    char   *value;
-};
-
-/* status_split - line into fields (in place); how many */
-static int status_split(char *line, struct field *f, int max)
+/* cli_fields - line into fields (in place, see cli.h) */
+int     cli_fields(char *line, struct cli_field *f, int max)
 {
     int     n = 0;
 
@@ -72,8 +66,8 @@ static int status_split(char *line, struct field *f, int max)
     return n;
 }
 
-/* get - a field's value, "" when absent */
-static const char *get(const struct field *f, int n, const char *key)
+/* cli_field_get - a field's value, "" when absent */
+const char *cli_field_get(const struct cli_field *f, int n, const char *key)
 {
     for (int i = 0; i < n; i++)
 	if (strcmp(f[i].key, key) == 0)
@@ -92,7 +86,7 @@ static void json_string(const char *s)
 }
 
 /* status_json - every field; numbers as numbers */
-static void status_json(const struct field *f, int n)
+static void status_json(const struct cli_field *f, int n)
 {
     printf("{");
     for (int i = 0; i < n; i++) {
@@ -122,37 +116,37 @@ static void duration(long s, char *out, size_t outsz)
 }
 
 /* status_human - the report, problems first */
-static void status_human(const struct field *f, int n)
+static void status_human(const struct cli_field *f, int n)
 {
     char    up[32], when[32];
-    time_t  loaded = (time_t) atol(get(f, n, "loaded"));
+    time_t  loaded = (time_t) atol(cli_field_get(f, n, "loaded"));
     struct tm tm;
-    const char *cache = get(f, n, "cache");
+    const char *cache = cli_field_get(f, n, "cache");
 
     if (strcmp(cache, "ok") != 0)
 	printf("PROBLEM: MTA-STS policy cache %s (%s)%s\n", cache,
-	       get(f, n, "cache_file"),
+	       cli_field_get(f, n, "cache_file"),
 	       strstr(cache, "lost=") ? "; see 'destctl help ack-cache'" : "");
-    duration(atol(get(f, n, "uptime")), up, sizeof(up));
+    duration(atol(cli_field_get(f, n, "uptime")), up, sizeof(up));
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&loaded, &tm));
-    printf("destctld %s, up %s\n", get(f, n, "version"), up);
+    printf("destctld %s, up %s\n", cli_field_get(f, n, "version"), up);
     printf("%-13s %s (loaded %s, generation %s), %s destinations\n", "config",
-	   get(f, n, "config"), when, get(f, n, "generation"), get(f, n, "destinations"));
+	   cli_field_get(f, n, "config"), when, cli_field_get(f, n, "generation"), cli_field_get(f, n, "destinations"));
     printf("%-13s %s requests, %s clients connected\n", "socketmap",
-	   get(f, n, "requests"), get(f, n, "clients"));
+	   cli_field_get(f, n, "requests"), cli_field_get(f, n, "clients"));
     printf("%-13s ok %s, notfound %s, temp %s, perm %s\n", "answers",
-	   get(f, n, "answers_ok"), get(f, n, "answers_notfound"),
-	   get(f, n, "answers_temp"), get(f, n, "answers_perm"));
+	   cli_field_get(f, n, "answers_ok"), cli_field_get(f, n, "answers_notfound"),
+	   cli_field_get(f, n, "answers_temp"), cli_field_get(f, n, "answers_perm"));
     printf("%-13s %s\n", "TEMP causes",
-	   *get(f, n, "temp_top") ? get(f, n, "temp_top") : "none");
+	   *cli_field_get(f, n, "temp_top") ? cli_field_get(f, n, "temp_top") : "none");
     printf("%-13s %s in flight, %s queued, %s answers cached\n", "DNS",
-	   get(f, n, "dns_inflight"), get(f, n, "dns_queued"), get(f, n, "dns_cached"));
+	   cli_field_get(f, n, "dns_inflight"), cli_field_get(f, n, "dns_queued"), cli_field_get(f, n, "dns_cached"));
     printf("%-13s %s outcomes cached, %s lookups running\n", "DANE",
-	   get(f, n, "dane_cached"), get(f, n, "dane_running"));
+	   cli_field_get(f, n, "dane_cached"), cli_field_get(f, n, "dane_running"));
     printf("%-13s policies in force: enforce %s, testing %s, none %s; %s lookups running\n",
-	   "MTA-STS", get(f, n, "sts_enforce"), get(f, n, "sts_testing"),
-	   get(f, n, "sts_none"), get(f, n, "sts_running"));
-    printf("%-13s %s (%s)\n", "policy cache", cache, get(f, n, "cache_file"));
+	   "MTA-STS", cli_field_get(f, n, "sts_enforce"), cli_field_get(f, n, "sts_testing"),
+	   cli_field_get(f, n, "sts_none"), cli_field_get(f, n, "sts_running"));
+    printf("%-13s %s (%s)\n", "policy cache", cache, cli_field_get(f, n, "cache_file"));
 }
 
 /* cli_status - status [--json] */
@@ -160,7 +154,7 @@ int     cli_status(struct cli *cli)
 {
     struct cfg *c;
     struct buf *value;
-    struct field f[CLI_STATUS_FIELDS];
+    struct cli_field f[CLI_STATUS_FIELDS];
     enum sockmap_status st;
     int     n, rc = CLI_FAILED;
 
@@ -174,12 +168,12 @@ int     cli_status(struct cli *cli)
 	    fprintf(stderr, "destctl: destctld answered %s %s\n", sockmap_status_name(st),
 		    value->data);
 	} else {
-	    n = status_split(value->data, f, CLI_STATUS_FIELDS);
+	    n = cli_fields(value->data, f, CLI_STATUS_FIELDS);
 	    if (cli->json)
 		status_json(f, n);
 	    else
 		status_human(f, n);
-	    rc = strcmp(get(f, n, "cache"), "ok") == 0 ? CLI_OK : CLI_FAILED;
+	    rc = strcmp(cli_field_get(f, n, "cache"), "ok") == 0 ? CLI_OK : CLI_FAILED;
 	}
     }
     buf_free(value);

@@ -80,6 +80,19 @@ static const struct cli_command cli_commands[] = {
 	"and all destinations with its content. With --merge, add or replace\n"
 	"only the entries FILE has (and the default profile when FILE has one);\n"
 	"the others stay. export then import is an exact round trip.\n"},
+    {"explain", cli_explain, "explain DOMAIN [--json] [--fresh]",
+	"What happens to mail for DOMAIN, and why. From the configuration: the\n"
+	"profile that matches (exact entry, .parent entry or the default, with\n"
+	"FILE:LINE) and each effective setting with where it comes from. From\n"
+	"the running destctld, asked on its socketmap listener exactly as the\n"
+	"MTAs ask it: the DANE outcome and MTA-STS state it decided from, the\n"
+	"rule that produced the answer, Postfix's tlspolicy answer (and the\n"
+	"route's next-hop key), the Postfix transport (see postfix), the\n"
+	"milter's X-Destctl-Destination tag and what it does at RCPT, and the\n"
+	"answer of Sendmail's sts map. --fresh first makes the agent forget\n"
+	"what it holds for DOMAIN (as flush does, through the control socket,\n"
+	"as root), so that it resolves anew. --json gives the same facts. Exits\n"
+	"1 when the agent cannot be asked (the configuration part is printed).\n"},
     {"status", cli_status, "status [--json]",
 	"Ask the running destctld, through its root-only control socket\n"
 	"(agent.control_socket), how it is: version, uptime, the configuration\n"
@@ -348,6 +361,8 @@ static int cli_parse(struct cli *cli, int argc, char **argv,
 	    cli->apply = true;
 	} else if (strcmp(a, "--dry-run") == 0 && (*cmd)->fn == cli_sweep) {
 	    cli->dry_run = true;
+	} else if (strcmp(a, "--fresh") == 0 && (*cmd)->fn == cli_explain) {
+	    cli->fresh = true;
 	} else if (strncmp(a, "--", 2) == 0 && a[2]) {
 	    char   *eq = strchr(a, '=');
 
