@@ -193,6 +193,13 @@ static void explain_text(const struct cfg *c, const char *domain,
     buf_free(b);
 }
 
+/* explain_member - ", \"key\": \"text\"" */
+static void explain_member(struct buf *out, const char *key, const struct buf *text)
+{
+    buf_printf(out, ", \"%s\": ", key);
+    buf_put_json(out, text->data);
+}
+
 /* explain_json - the same facts */
 static void explain_json(const struct cfg *c, const char *domain,
 			         const struct profile *p, struct explain_answer *a,
@@ -232,27 +239,22 @@ static void explain_json(const struct cfg *c, const char *domain,
     if (a[2].key) {
 	buf_reset(b);
 	explain_reply(&a[2], b);
-	buf_puts(out, ", \"tlspolicy_route\": ");
-	buf_put_json(out, b->data);
+	explain_member(out, "tlspolicy_route", b);
     }
     buf_reset(b);
     explain_transport(c, p, b);
-    buf_puts(out, ", \"transport\": ");
-    buf_put_json(out, b->data);
+    explain_member(out, "transport", b);
     if (agent) {
 	buf_reset(b);
 	explain_tag(f, n, b);
-	buf_puts(out, ", \"milter_tag\": ");
-	buf_put_json(out, b->data);
+	explain_member(out, "milter_tag", b);
 	buf_reset(b);
 	explain_refusal(f, n, b);
-	buf_puts(out, ", \"milter_rcpt\": ");
-	buf_put_json(out, b->data);
+	explain_member(out, "milter_rcpt", b);
     }
     buf_reset(b);
     explain_reply(&a[3], b);
-    buf_puts(out, ", \"sts\": ");
-    buf_put_json(out, b->data);
+    explain_member(out, "sts", b);
     buf_puts(out, "}}\n");
     fputs(out->data, stdout);
     buf_free(b);
