@@ -759,6 +759,25 @@ struct cfg *cfg_free(struct cfg *c)
     return NULL;
 }
 
+/* cfg_certificate_find - by name */
+const struct cfg_certificate *cfg_certificate_find(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; name && i < c->ncertificates; i++)
+	if (strcmp(c->certificates[i].name, name) == 0)
+	    return &c->certificates[i];
+    return NULL;
+}
+
+/* cfg_bounce_profile_find - by name */
+const struct cfg_bounce_profile *cfg_bounce_profile_find(const struct cfg *c,
+							         const char *name)
+{
+    for (size_t i = 0; name && i < c->nbounce_profiles; i++)
+	if (strcmp(c->bounce_profiles[i].name, name) == 0)
+	    return &c->bounce_profiles[i];
+    return NULL;
+}
+
 /* cfg_print_keys - the key table for people */
 void    cfg_print_keys(FILE *fp)
 {

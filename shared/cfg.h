@@ -137,6 +137,13 @@ extern uid_t cfg_daemon_uid(const char *user);
  */
 extern struct cfg *cfg_load_daemon(const char *path, struct diag *d);
 
+/* cfg_certificate_find, cfg_bounce_profile_find - the entry of c's
+ * certificates or bounce_profiles named name, or NULL (also for NULL). */
+extern const struct cfg_certificate *cfg_certificate_find(const struct cfg *c,
+							          const char *name);
+extern const struct cfg_bounce_profile *cfg_bounce_profile_find(const struct cfg *c,
+								        const char *name);
+
 /* cfg_free - free a snapshot (NULL is fine); returns NULL. */
 extern struct cfg *cfg_free(struct cfg *c);
 

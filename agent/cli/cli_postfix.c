@@ -457,14 +457,11 @@ static int pf_precheck(const struct cfg *c, const struct pf_state *st)
     }
     free(v);
     for (size_t i = 0; i < st->plan->nsvc; i++) {
-	const struct dlv_service *s = &st->plan->svc[i];
+	const struct cfg_certificate *cert =
+	cfg_certificate_find(c, st->plan->svc[i].s->client_certificate);
 
-	if (s->s->client_certificate)
-	    for (size_t k = 0; k < c->ncertificates; k++)
-		if (strcmp(c->certificates[k].name, s->s->client_certificate) == 0
-		    && pf_chain_check(c->certificates[k].name,
-				      c->certificates[k].chain_file) < 0)
-		    rc = -1;
+	if (cert && pf_chain_check(cert->name, cert->chain_file) < 0)
+	    rc = -1;
     }
     return rc;
 }

@@ -30,7 +30,7 @@ struct sweep_stats {
     size_t  seen, expired, kept, mixed, bad;
 };
 
-/* sweep_bounce_profile - the bounce profile for a recipient address, or NULL */
+/* sweep_profile_of - the bounce profile for a recipient address, or NULL */
 static const struct cfg_bounce_profile *sweep_profile_of(const struct cfg *c,
 							         const char *addr)
 {
@@ -41,10 +41,7 @@ static const struct cfg_bounce_profile *sweep_profile_of(const struct cfg *c,
     if (at == NULL || domain_normalize(at + 1, domain, why, sizeof(why)) < 0)
 	return NULL;
     p = profile_table_match(c->profiles, domain);
-    for (size_t i = 0; p->eff.bounce_profile && i < c->nbounce_profiles; i++)
-	if (strcmp(c->bounce_profiles[i].name, p->eff.bounce_profile) == 0)
-	    return &c->bounce_profiles[i];
-    return NULL;
+    return cfg_bounce_profile_find(c, p->eff.bounce_profile);
 }
 
 /* sweep_id_ok - a Postfix queue id (short or long form) */

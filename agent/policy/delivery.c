@@ -27,25 +27,6 @@
  */
 #define DLV_COHORT	"10"
 
-/* dlv_cert - the certificates entry named name, or NULL */
-static const struct cfg_certificate *dlv_cert(const struct cfg *c, const char *name)
-{
-    for (size_t i = 0; name && i < c->ncertificates; i++)
-	if (strcmp(c->certificates[i].name, name) == 0)
-	    return &c->certificates[i];
-    return NULL;
-}
-
-/* dlv_bounce - the bounce_profiles entry named name, or NULL */
-static const struct cfg_bounce_profile *dlv_bounce(const struct cfg *c,
-						           const char *name)
-{
-    for (size_t i = 0; name && i < c->nbounce_profiles; i++)
-	if (strcmp(c->bounce_profiles[i].name, name) == 0)
-	    return &c->bounce_profiles[i];
-    return NULL;
-}
-
 /* dlv_name - the service name for settings s */
 static void dlv_name(const struct profile_settings *s, char *out, size_t outsz)
 {
@@ -150,7 +131,7 @@ static void dlv_fill(struct dlv_service *v, const struct cfg *c)
 	[IP_IPV4_ONLY] = {"inet_protocols", "ipv4"},
     };
     const struct profile_settings *s = v->s;
-    const struct cfg_certificate *cert = dlv_cert(c, s->client_certificate);
+    const struct cfg_certificate *cert = cfg_certificate_find(c, s->client_certificate);
     char    pre[DLV_NAME_MAX + 1];
     int     rcpt = 0, delay = 0, concurrency = s->concurrency;
 
@@ -489,9 +470,8 @@ static void dlv_settings_text(const struct profile_settings *s, struct buf *out)
 bool    dlv_plan_reuses_tls(const struct dlv_plan *plan)
 {
     for (size_t i = 0; i < plan->nsvc; i++)
-	for (int j = 0; j < plan->svc[i].nopt; j++)
-	    if (strcmp(plan->svc[i].opt[j].name, "smtp_tls_connection_reuse") == 0)
-		return true;
+	if (plan->svc[i].s->messages_per_connection > 1)	/* see dlv_fill */
+	    return true;
     return false;
 }
 
@@ -600,7 +580,7 @@ void    dlv_describe(const struct cfg *c, const struct profile *p,
 		   : "inet_protocols = ipv4");
 	break;
     case PK_CLIENT_CERTIFICATE:
-	if ((cert = dlv_cert(c, s->client_certificate)) != NULL)
+	if ((cert = cfg_certificate_find(c, s->client_certificate)) != NULL)
 	    buf_printf(out, "%s: smtp_tls_chain_files = %s", svc, cert->chain_file);
 	else
 	    buf_puts(out, "the MTA's own (main.cf smtp_tls_chain_files, if any)");
@@ -610,7 +590,7 @@ void    dlv_describe(const struct cfg *c, const struct profile *p,
 	buf_puts(out, "destctl-milter");
 	break;
     case PK_BOUNCE_PROFILE:
-	if ((bp = dlv_bounce(c, s->bounce_profile)) != NULL) {
+	if ((bp = cfg_bounce_profile_find(c, s->bounce_profile)) != NULL) {
 	    buf_printf(out, "destctl sweep: queued mail expires (postsuper -e) after "
 		       "%d s", bp->max_queue_lifetime);
 	    if (bp->bounce_queue_lifetime)
