@@ -128,6 +128,21 @@ static bool agentc_text_field(struct dest_info *info, const char *name, const ch
     return false;
 }
 
+/* agentc_tag - the header value: what the message is tagged with */
+void    agentc_tag(const struct dest_info *d, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s; profile=%s; tls=%s; dane=%s; mta-sts=%s; decision=%s%s%s",
+	     d->domain, d->profile, d->tls[0] ? d->tls : "unknown",
+	     d->dane[0] ? d->dane : "unknown", d->mta_sts ? "on" : "off", d->decision,
+	     d->service[0] ? "; service=" : "", d->service);
+}
+
+/* agentc_refuse_dsn - 4.7.5 to try later, 5.7.5 never */
+const char *agentc_refuse_dsn(enum agentc_refuse r)
+{
+    return r == AGENTC_REFUSE_TEMP ? "4.7.5" : "5.7.5";
+}
+
 /* agentc_parse - the profile map value */
 int     agentc_parse(const char *value, struct dest_info *info, char *why, size_t whysz)
 {

@@ -38,6 +38,12 @@ struct dest_info {
     char    service[128];		/* the Postfix delivery service (delivery.h) */
 };
 
+/* agentc_tag - d as the X-Destctl-Destination header value, into out. */
+extern void agentc_tag(const struct dest_info *d, char *out, size_t outsz);
+
+/* agentc_refuse_dsn - the enhanced status code of an early refusal. */
+extern const char *agentc_refuse_dsn(enum agentc_refuse r);
+
 enum agentc_status {
     AGENTC_OK,				/* *info filled */
     AGENTC_UNAVAILABLE,			/* the agent could not answer: why */

@@ -165,7 +165,7 @@ static sfsistat rcpt_outbound(SMFICTX *ctx, struct mconn *c, struct mconf *cf,
 	msg_info("recipient refused early domain=%s refuse=%s reason=\"%s\"", domain,
 		 d->refuse == AGENTC_REFUSE_TEMP ? "temp" : "perm", d->reason);
 	return refuse(ctx, d->refuse == AGENTC_REFUSE_TEMP,
-		      d->refuse == AGENTC_REFUSE_TEMP ? "4.7.5" : "5.7.5",
+		      agentc_refuse_dsn(d->refuse),
 		      "mail for %s cannot be delivered securely: %s", domain, d->reason);
     }
     if (d->bounce_verification)
@@ -262,10 +262,7 @@ static void eom_tag(SMFICTX *ctx, struct mmsg *m)
     for (size_t i = 0; i < m->ndests; i++) {
 	const struct dest_info *d = &m->dests[i];
 
-	snprintf(value, sizeof(value), "%s; profile=%s; tls=%s; dane=%s; mta-sts=%s; "
-		 "decision=%s%s%s", d->domain, d->profile, d->tls[0] ? d->tls : "unknown",
-		 d->dane[0] ? d->dane : "unknown", d->mta_sts ? "on" : "off", d->decision,
-		 d->service[0] ? "; service=" : "", d->service);
+	agentc_tag(d, value, sizeof(value));
 	if (smfi_addheader(ctx, HDR_DEST, value) != MI_SUCCESS)
 	    msg_warn("cannot add header %s domain=%s", HDR_DEST, d->domain);
     }

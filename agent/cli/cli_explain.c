@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentc.h"
 #include "cli.h"
 #include "delivery.h"
 #include "domain.h"
 #include "util.h"
 
 #define EXPLAIN_FIELDS	32
+#define EXPLAIN_TAG_MAX	2800		/* as the milter's: every field fits */
 
 /* One answer of the agent. */
 struct explain_answer {
@@ -93,30 +95,17 @@ static const char *explain_how(const struct profile *p, const char *domain)
     return strcmp(p->domain, domain) == 0 ? "exact" : "parent";
 }
 
-/* explain_tag - the milter's header value, as it writes it */
-static void explain_tag(const struct cli_field *f, int n, struct buf *out)
-{
-    buf_printf(out, "%s; profile=%s; tls=%s; dane=%s; mta-sts=%s; decision=%s",
-	       cli_field_get(f, n, "domain"), cli_field_get(f, n, "profile"),
-	       cli_field_get(f, n, "tls"), cli_field_get(f, n, "dane"),
-	       cli_field_get(f, n, "mta_sts"), cli_field_get(f, n, "decision"));
-    if (*cli_field_get(f, n, "service"))
-	buf_printf(out, "; service=%s", cli_field_get(f, n, "service"));
-}
-
 /* explain_refusal - what the milter does at RCPT */
-static void explain_refusal(const struct cli_field *f, int n, struct buf *out)
+static void explain_refusal(const struct dest_info *d, struct buf *out)
 {
-    const char *refuse = cli_field_get(f, n, "refuse");
-
-    if (strcmp(refuse, "none") == 0 || *refuse == '\0')
+    if (d->refuse == AGENTC_REFUSE_NONE)
 	buf_puts(out, "accepts");
-    else if (strcmp(cli_field_get(f, n, "early_refusal"), "on") != 0)
+    else if (!d->early_refusal)
 	buf_printf(out, "accepts (early_refusal off; Postfix %s it)",
-		   strcmp(refuse, "temp") == 0 ? "defers" : "bounces");
+		   d->refuse == AGENTC_REFUSE_TEMP ? "defers" : "bounces");
     else
-	buf_printf(out, "refuses at RCPT: %s", strcmp(refuse, "temp") == 0
-		   ? "450 4.7.5" : "550 5.7.5");
+	buf_printf(out, "refuses at RCPT: %s %s", d->refuse == AGENTC_REFUSE_TEMP
+		   ? "450" : "550", agentc_refuse_dsn(d->refuse));
 }
 
 /* explain_transport - Postfix's transport for domain (profile p) */
@@ -143,9 +132,11 @@ static void explain_transport(const struct cfg *c, const struct profile *p,
 /* explain_text - for people */
 static void explain_text(const struct cfg *c, const char *domain,
 			         const struct profile *p, struct explain_answer *a,
-			         bool agent, struct cli_field *f, int n)
+			         bool agent, const struct dest_info *info,
+			         struct cli_field *f, int n)
 {
     struct buf *b = buf_alloc(256, 1 << 20);
+    char    tag[EXPLAIN_TAG_MAX];
 
     printf("%s: %s profile", domain, explain_how(p, domain));
     if (p->domain)
@@ -180,11 +171,10 @@ static void explain_text(const struct cfg *c, const char *domain,
     explain_transport(c, p, b);
     printf("  %-24s %s\n", "Postfix transport", b->data);
     if (agent) {
+	agentc_tag(info, tag, sizeof(tag));
+	printf("  %-24s X-Destctl-Destination: %s\n", "milter tag", tag);
 	buf_reset(b);
-	explain_tag(f, n, b);
-	printf("  %-24s X-Destctl-Destination: %s\n", "milter tag", b->data);
-	buf_reset(b);
-	explain_refusal(f, n, b);
+	explain_refusal(info, b);
 	printf("  %-24s %s\n", "milter at RCPT", b->data);
     }
     buf_reset(b);
@@ -203,9 +193,11 @@ static void explain_member(struct buf *out, const char *key, const struct buf *t
 /* explain_json - the same facts */
 static void explain_json(const struct cfg *c, const char *domain,
 			         const struct profile *p, struct explain_answer *a,
-			         bool agent, struct cli_field *f, int n)
+			         bool agent, const struct dest_info *info,
+			         struct cli_field *f, int n)
 {
     struct buf *out = buf_alloc(4096, 1 << 20), *b = buf_alloc(256, 1 << 20);
+    char    tag[EXPLAIN_TAG_MAX];
     static const char *const keys[] = {"dane_outcome", "sts_state", "reason", "refuse",
     "service"};
 
@@ -245,11 +237,11 @@ static void explain_json(const struct cfg *c, const char *domain,
     explain_transport(c, p, b);
     explain_member(out, "transport", b);
     if (agent) {
+	agentc_tag(info, tag, sizeof(tag));
+	buf_puts(out, ", \"milter_tag\": ");
+	buf_put_json(out, tag);
 	buf_reset(b);
-	explain_tag(f, n, b);
-	explain_member(out, "milter_tag", b);
-	buf_reset(b);
-	explain_refusal(f, n, b);
+	explain_refusal(info, b);
 	explain_member(out, "milter_rcpt", b);
     }
     buf_reset(b);
@@ -269,6 +261,7 @@ int     cli_explain(struct cli *cli)
     char    domain[DOMAIN_MAX + 2], why[256];
     struct explain_answer a[4];
     struct cli_field f[EXPLAIN_FIELDS];
+    struct dest_info info;
     enum sockmap_status st;
     struct buf *flushed;
     bool    agent;
@@ -290,6 +283,7 @@ int     cli_explain(struct cli *cli)
 	buf_free(flushed);
     }
     memset(a, 0, sizeof(a));
+    memset(&info, 0, sizeof(info));
     a[0].map = "profile";
     a[1].map = "tlspolicy";
     a[2].map = "tlspolicy";
@@ -298,13 +292,15 @@ int     cli_explain(struct cli *cli)
     a[2].key = p->eff.route;		/* the key Postfix asks for a route */
     for (size_t i = 0; i < 4; i++)
 	a[i].value = buf_alloc(256, 65536);
-    if ((agent = explain_ask(c, a, 4)) && a[0].st == SOCKMAP_OK)
+    /* The milter's own reading of the profile answer, then its fields. */
+    if ((agent = explain_ask(c, a, 4)) && a[0].st == SOCKMAP_OK
+	&& agentc_parse(a[0].value->data, &info, why, sizeof(why)) == 0)
 	n = cli_fields(a[0].value->data, f, EXPLAIN_FIELDS);
     agent = agent && n > 0;
     if (cli->json)
-	explain_json(c, domain, p, a, agent, f, n);
+	explain_json(c, domain, p, a, agent, &info, f, n);
     else
-	explain_text(c, domain, p, a, agent, f, n);
+	explain_text(c, domain, p, a, agent, &info, f, n);
     for (size_t i = 0; i < 4; i++)
 	buf_free(a[i].value);
     cfg_free(c);
