@@ -233,7 +233,8 @@ sub suite {
     like($out, qr/^destctl-c3_destination_concurrency_limit = 3$/m, 'postfix: its main.cf parameter');
     like($out, qr/^default_transport = destctl-base$/m, 'postfix: default_transport');
     unlike($out, qr/^tlsproxy/m, 'postfix: no second tlsproxy');
-    like($out, qr/^\+myhostname|^ myhostname = relay.example$/m, 'postfix: a diff against what is installed');
+    like($out, qr/^--- \Q$dir\E\/postfix\/main\.cf \(installed\)\n\+\+\+ \Q$dir\E\/postfix\/main\.cf \(generated\)\n\@\@ -1,3 \+1,\d+ \@\@\n # the operator's own\n myhostname = relay\.example\n maximal_queue_lifetime = 1800s\n\+# BEGIN destctl: /m,
+         'postfix: a diff against what is installed: the operator\'s lines kept, the block added');
     like($out, qr/^destctl: run `destctl postfix --apply` to install this$/m, 'postfix: says how to install');
     like($err, qr/^destctl: warning: \Q$dir\E\/postfix\/main.cf has no transport_maps = hash:\Q$dir\E\/postfix\/destctl_transport: /m,
          'postfix: warns that main.cf does not use the table');

@@ -695,8 +695,11 @@ is(max_overlap(spans([0, 1], [1, 2])), 1, 'max_overlap: touching connections do 
 		sh('lab-mx start fd00:10::64');
 		like(ehlo('127.0.10.64'), qr/^250[- ]mx\.dual-stack\.test/m, 'lab-mx start by the IPv6 address: IPv4 up too');
 	}
+	# Down again, then up by name: both addresses answer.
+	sh('lab-mx stop mx.dual-stack.test');
 	sh('lab-mx start mx.dual-stack.test');
-	like(ehlo('fd00:10::64'), qr/^250[- ]mx\.dual-stack\.test/m, 'lab-mx start: the IPv6 address answers')
+	like(ehlo('127.0.10.64'), qr/^250[- ]mx\.dual-stack\.test/m, 'lab-mx start by name: the IPv4 address answers');
+	like(ehlo('fd00:10::64'), qr/^250[- ]mx\.dual-stack\.test/m, 'lab-mx start by name: the IPv6 address answers')
 		if $ENV{LAB_IPV6};
 	# A server down from the start comes up with lab-mx start.
 	sh('lab-mx start mx.bounce-dead.test');

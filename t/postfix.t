@@ -122,8 +122,10 @@ send_many(20, 'limits-slow.test');
 send_many(20, 'limits-slow2.test');
 ok(delivered('mx.limits-slow.test', 20, 90), 'concurrency 2: 20 messages delivered');
 ok(delivered('mx.limits-slow2.test', 20, 90), 'default profile: 20 messages delivered');
-ok(wait_for(10, sub { (grep { $_->{messages} } connections('mx.limits-slow.test')) > 0 }), 'connections recorded');
-sleep 3;    # the cached connections close
+# logged(HOST) - the messages of HOST's connections that have ended
+sub logged { my $n = 0; $n += $_->{messages} for connections($_[0]); return $n }
+ok(wait_for(15, sub { logged('mx.limits-slow.test') == 20 && logged('mx.limits-slow2.test') == 20 }),
+   'every connection to both slow MX hosts closed and logged');
 my $slow = overlap('mx.limits-slow.test');
 is($slow, 2, 'concurrency 2: the MX never saw more than 2 connections at once');
 cmp_ok(overlap('mx.limits-slow2.test'), '>', 2, 'the default service opens more');
@@ -131,8 +133,7 @@ cmp_ok(overlap('mx.limits-slow2.test'), '>', 2, 'the default service opens more'
 # messages_per_connection 3 (one connection at a time, so reuse shows)
 send_many(10, 'limits-reuse.test');
 ok(delivered('mx.limits-reuse.test', 10, 60), 'messages_per_connection 3: 10 messages delivered');
-ok(wait_for(10, sub { my $n = 0; $n += $_->{messages} for connections('mx.limits-reuse.test'); $n == 10 }),
-   'messages_per_connection 3: every connection closed');
+ok(wait_for(10, sub { logged('mx.limits-reuse.test') == 10 }), 'messages_per_connection 3: every connection closed');
 my @per = map { $_->{messages} } connections('mx.limits-reuse.test');
 my ($most) = sort { $b <=> $a } @per;
 is($most, 3, 'messages_per_connection 3: no connection carried more than 3, and reuse happened')
@@ -143,6 +144,7 @@ send_many(4, 'limits-rate.test');
 ok(delivered('mx.limits-rate.test', 4, 60), 'recipient_limit: 4 messages delivered');
 my @t = sort { $a <=> $b } map { $_->{time} } deliveries('mx.limits-rate.test');
 my @gaps = map { $t[$_] - $t[$_ - 1] } 1 .. $#t;
+is(scalar @gaps, 3, 'recipient_limit: three gaps measured');
 ok(!grep({ $_ < 3.5 || $_ > 8 } @gaps), 'recipient_limit 30/1: one delivery every 4 s (2 recipients each)')
     or diag("gaps: @gaps");
 
@@ -152,8 +154,10 @@ my ($cc) = connections('mx.client-cert.test');
 ok(wait_for(10, sub { ($cc) = connections('mx.client-cert.test'); $cc }), 'client_certificate: connection recorded');
 is($cc && $cc->{cert}, 'client.lab-sender.test', 'client_certificate: the MX saw its subject')
     or diag(slurp($ENV{LAB_CONNECTIONS}), `grep client-cert $ENV{LAB_MAILLOG}`);
-destctl($dir, 'edit', 'client-cert.test', '--client-certificate', 'inherit');
-apply();
+($rc, $out) = destctl($dir, 'edit', 'client-cert.test', '--client-certificate', 'inherit');
+is($rc, 0, 'client_certificate inherit: edited') or diag($out);
+($rc, $out) = apply();
+like($out, qr/^destctl: installed \d+ delivery services/m, 'client_certificate inherit: applied');
 like(`lab-send x\@client-cert.test`, qr/^delivered/, 'without client_certificate: delivered');
 ok(wait_for(10, sub { connections('mx.client-cert.test') >= 2 }), 'without client_certificate: connection recorded');
 my @cc = connections('mx.client-cert.test');
@@ -168,11 +172,14 @@ is(postmap_query("$dir/destctld.sock", '[relay.routed.test]:25'), 'may', 'route:
 
 # ip_preference on an MX with an IPv4 and an IPv6 address
 SKIP: {
-    skip 'no IPv6 in this lab', 4 unless $ENV{LAB_IPV6};
+    skip 'no IPv6 in this lab', 8 unless $ENV{LAB_IPV6};
     for my $case (['ipv4-only', 4], ['ipv6-only', 6], ['ipv6-preferred', 6], ['ipv4-preferred', 4]) {
         my ($pref, $family) = @$case;
         ($rc, $out) = destctl($dir, 'edit', 'dual-stack.test', '--ip-preference', $pref);
+        # ipv4-only is the starting value: nothing to apply then.
         ($rc, $out) = apply();
+        like($out, $pref eq 'ipv4-only' ? qr/^destctl: Postfix is up to date; nothing to do$/m
+             : qr/^destctl: installed \d+ delivery services/m, "ip_preference $pref: applied");
         my $before = () = connections('mx.dual-stack.test');
         my $sent = `lab-send x\@dual-stack.test`;
         wait_for(10, sub { connections('mx.dual-stack.test') > $before });
