@@ -514,6 +514,11 @@ static void test_copy(void)
     sts_cache_close(c);
     c = sts_cache_open(path, why, sizeof(why));
     is_int(2, c ? sts_cache_lost(c) : -1, "neither a copy nor new policies hide the loss");
+    sts_cache_close(c);
+    unlink(path);
+    unlink(copy);
+    c = sts_cache_open(path, why, sizeof(why));
+    is_int(4, c ? sts_cache_lost(c) : -1, "a second loss adds to the first, not hidden by it");
     is_int(0, c ? sts_cache_ack_loss(c, why, sizeof(why)) : -1, "acknowledged");
     is_int(0, c ? sts_cache_lost(c) : -1, "nothing lost now");
     sts_cache_close(c);
@@ -587,7 +592,7 @@ int     main(void)
 	bail("mkdtemp: %s", strerror(errno));
     umask(022);
     tap_log_capture();
-    plan(90 + 18);
+    plan(90 + 19);
     test_new_and_round_trip();
     test_foreach_and_reopen();
     test_garbage();

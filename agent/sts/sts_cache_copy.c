@@ -245,7 +245,9 @@ void    sts_cache_copy_restore(struct sts_cache *c)
 		 "(the cache file was missing, empty, damaged, or lost its last writes) "
 		 "file=%s copy=%s", back, c->path, copy);
     now = sts_cache_count(c);
-    c->lost = now >= 0 && known - now > lost ? known - now : lost;
+    /* The state counts the policies held since the last loss was noted:
+     * what is missing now is lost on top of what was lost before. */
+    c->lost = lost + (now >= 0 && known > now ? known - now : 0);
     if (c->lost > 0)
 	msg_crit("MTA-STS policy cache lost policies: %ld of those it held are in "
 		 "neither the cache (%ld policies now) nor its copy; their domains get "
