@@ -387,23 +387,6 @@ int     profile_set_text(struct profile *p, enum profile_key k, const char *text
     return 0;
 }
 
-/* profile_json_string - a JSON string literal */
-static void profile_json_string(struct buf *out, const char *s)
-{
-    buf_putc(out, '"');
-    for (; *s; s++) {
-	unsigned char c = (unsigned char) *s;
-
-	if (c == '"' || c == '\\')
-	    buf_printf(out, "\\%c", c);
-	else if (c < 0x20)
-	    buf_printf(out, "\\u%04x", c);
-	else
-	    buf_putc(out, c);
-    }
-    buf_putc(out, '"');
-}
-
 /* profile_format - append a value for people, libconfig or JSON */
 void    profile_format(const struct profile_settings *s, enum profile_key k,
 		               enum profile_style style, struct buf *out)
@@ -450,7 +433,7 @@ void    profile_format(const struct profile_settings *s, enum profile_key k,
 	break;
     }
     if (quote)
-	profile_json_string(out, str);	/* JSON escapes suit libconfig too */
+	buf_put_json(out, str);	/* JSON escapes suit libconfig too */
     else
 	buf_puts(out, str);
 }
