@@ -36,8 +36,7 @@ static void put(struct buf *b, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(value, sizeof(value), fmt, ap);
     va_end(ap);
-    buf_printf(b, "%s%s=", b->len ? " " : "", key);
-    buf_put_pct(b, value);
+    buf_put_field(b, 0, key, value);
 }
 
 /*

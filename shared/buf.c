@@ -174,6 +174,15 @@ char   *pct_decode(char *s)
     return s;
 }
 
+/* buf_put_field - one key=value field */
+void    buf_put_field(struct buf *b, size_t start, const char *key, const char *value)
+{
+    if (b->len > start)
+	buf_putc(b, ' ');
+    buf_printf(b, "%s=", key);
+    buf_put_pct(b, value);
+}
+
 /* buf_put_json - a JSON string */
 void    buf_put_json(struct buf *b, const char *s)
 {

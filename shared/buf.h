@@ -61,6 +61,11 @@ extern void buf_put_pct(struct buf *b, const char *s);
  * left as it is. */
 extern char *pct_decode(char *s);
 
+/* buf_put_field - append "key=value", value percent-encoded (buf_put_pct),
+ * after a blank unless nothing was appended since offset start. */
+extern void buf_put_field(struct buf *b, size_t start, const char *key,
+			          const char *value);
+
 /* buf_put_json - append s as a JSON string, quoted and escaped. */
 extern void buf_put_json(struct buf *b, const char *s);
 

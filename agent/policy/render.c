@@ -137,16 +137,6 @@ int     render_postfix(const struct decision *d, struct buf *out)
     return 0;
 }
 
-/* put_field - " key=value" (no leading space for the first field) */
-static void put_field(struct buf *out, size_t start, const char *key,
-		              const char *value)
-{
-    if (out->len > start)
-	buf_putc(out, ' ');
-    buf_printf(out, "%s=", key);
-    buf_put_pct(out, value);
-}
-
 /* render_sendmail_sts - FEATURE(sts)'s value */
 enum sockmap_status render_sendmail_sts(const struct decide_input *in,
 					        const struct decision *d, struct buf *out)
@@ -173,18 +163,18 @@ void    render_profile(const struct decide_input *in, const char *profile_name,
     size_t  start = out->len;
     char    svc[DLV_NAME_MAX];
 
-    put_field(out, start, "domain", in->domain ? in->domain : "");
-    put_field(out, start, "profile", profile_name ? profile_name : "default");
-    put_field(out, start, "tls", name_code_name(profile_tls_names, p->tls));
-    put_field(out, start, "dane", name_code_name(profile_dane_names, p->dane));
-    put_field(out, start, "mta_sts", p->mta_sts ? "on" : "off");
-    put_field(out, start, "decision", policy);
-    put_field(out, start, "reason", d->reason);
-    put_field(out, start, "bounce_verification", p->bounce_verification ? "on" : "off");
-    put_field(out, start, "refuse", refuse_name(d->refuse));
-    put_field(out, start, "early_refusal", in->profile->early_refusal ? "on" : "off");
-    put_field(out, start, "service", dlv_transport(p, svc, sizeof(svc)));
+    buf_put_field(out, start, "domain", in->domain ? in->domain : "");
+    buf_put_field(out, start, "profile", profile_name ? profile_name : "default");
+    buf_put_field(out, start, "tls", name_code_name(profile_tls_names, p->tls));
+    buf_put_field(out, start, "dane", name_code_name(profile_dane_names, p->dane));
+    buf_put_field(out, start, "mta_sts", p->mta_sts ? "on" : "off");
+    buf_put_field(out, start, "decision", policy);
+    buf_put_field(out, start, "reason", d->reason);
+    buf_put_field(out, start, "bounce_verification", p->bounce_verification ? "on" : "off");
+    buf_put_field(out, start, "refuse", refuse_name(d->refuse));
+    buf_put_field(out, start, "early_refusal", in->profile->early_refusal ? "on" : "off");
+    buf_put_field(out, start, "service", dlv_transport(p, svc, sizeof(svc)));
     /* The outcomes the decision was made from (destctl explain). */
-    put_field(out, start, "dane_outcome", dane_outcome_name(in->dane));
-    put_field(out, start, "sts_state", sts_state_name(in->sts.state));
+    buf_put_field(out, start, "dane_outcome", dane_outcome_name(in->dane));
+    buf_put_field(out, start, "sts_state", sts_state_name(in->sts.state));
 }
